@@ -1,0 +1,1 @@
+"""Clinical records, units and FHIR R4 conversion."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy schema, repositories, the audit log and migrations."""
