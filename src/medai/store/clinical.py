@@ -36,6 +36,13 @@ def search(connection: Connection, resource_type: str, patient_id: str | None = 
     return rows
 
 
+def patient_of(resource: dict) -> str | None:
+    """The id of the patient a stored resource belongs to."""
+    from medai.store.references import subject_patient_id
+
+    return subject_patient_id(resource)
+
+
 def count_by_type(connection: Connection, patient_id: str | None = None) -> dict[str, int]:
     """Number of stored resources per resource type."""
     query = select(resources.c.resource_type, func.count()).group_by(resources.c.resource_type)

@@ -17,7 +17,7 @@ def _model_class(resource_type: str):
 
     try:
         return get_fhir_model_class(resource_type)
-    except KeyError:
+    except (KeyError, ValueError):
         return None
 
 

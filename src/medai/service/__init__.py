@@ -1,0 +1,1 @@
+"""The FastAPI service: FHIR, CDS Hooks, application routers and the clinician web UI."""

@@ -1,0 +1,65 @@
+"""The one registration point: each application contributes routers and CDS Hooks services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Engine
+
+from medai.core.prediction import Prediction
+
+
+@dataclass
+class CdsInvocation:
+    """What a CDS service handler receives: the hook request and the app's resources."""
+
+    request: Request
+    engine: Engine
+    hook: str
+    context: dict
+    prefetch: dict
+
+
+@dataclass
+class CdsResult:
+    """Cards to return, and the predictions behind them (stored and audited by the service)."""
+
+    cards: list[dict]
+    predictions: list[Prediction] = field(default_factory=list)
+
+
+@dataclass
+class CdsService:
+    """A CDS Hooks service as listed by discovery, with its handler."""
+
+    id: str
+    hook: str
+    title: str
+    description: str
+    handler: Callable[[CdsInvocation], CdsResult]
+    prefetch: dict[str, str] = field(default_factory=dict)
+
+    def discovery_entry(self) -> dict:
+        """This service's entry in ``GET /cds-services``."""
+        entry = {"id": self.id, "hook": self.hook, "title": self.title, "description": self.description}
+        if self.prefetch:
+            entry["prefetch"] = self.prefetch
+        return entry
+
+
+@dataclass
+class Application:
+    """One application's contribution to the service."""
+
+    name: str
+    routers: list[APIRouter] = field(default_factory=list)
+    cds_services: list[CdsService] = field(default_factory=list)
+
+
+def installed_applications() -> list[Application]:
+    """Every application the service mounts. Add new applications here."""
+    from medai.service.routers.risk import risk_application
+
+    return [risk_application()]

@@ -1,0 +1,116 @@
+"""FHIR R4 endpoints: transaction Bundles, reads, patient-scoped searches, streamed Observations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from medai.core.catalog import lookup
+from medai.core.codes import LOINC
+from medai.core.records import RECORD_TYPES
+from medai.errors import InvalidInput, Problem
+from medai.service.deps import ANY_PERSON, CLINICAL, audit, check_patient_access, require_roles
+from medai.service.errors import FHIR_JSON, read_json_body
+from medai.store import clinical
+from medai.store.accounts import Principal
+from medai.store.ingest import IngestResult, ingest_bundle, ingest_resource
+
+router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
+READERS = ANY_PERSON + ("service",)
+
+
+def _fhir(body: dict, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON)
+
+
+def _searchset(resources: list[dict]) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
+            "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in resources]}
+
+
+def _ingest(request: Request, principal: Principal, action: str, write) -> IngestResult:
+    engine = request.app.state.engine
+    try:
+        with engine.begin() as connection:
+            result = write(connection)
+    except InvalidInput as error:
+        audit(request, principal, action, outcome="rejected", detail={"problems": len(error.problems)})
+        raise
+    audit(request, principal, action, detail={"counts": dict(result.counts)})
+    return result
+
+
+@router.get("/metadata")
+def capability_statement(request: Request) -> JSONResponse:
+    """The server's CapabilityStatement (public)."""
+    types = sorted(RECORD_TYPES)
+    return _fhir({"resourceType": "CapabilityStatement", "status": "active", "date": "2026-11-30", "kind": "instance",
+                  "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
+                  "implementation": {"description": "medai FHIR R4 endpoint", "url": str(request.base_url) + "fhir"},
+                  "rest": [{"mode": "server", "interaction": [{"code": "transaction"}],
+                            "resource": [{"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}],
+                                          "searchParam": [{"name": "patient", "type": "reference"}, {"name": "code", "type": "token"}]}
+                                         for t in types]}]})
+
+
+@router.post("")
+@router.post("/")
+async def transaction(request: Request, principal: Principal = Depends(require_roles(*CLINICAL))) -> JSONResponse:
+    """Ingest a transaction Bundle: all of it in one database transaction, or nothing."""
+    bundle = await read_json_body(request)
+    result = _ingest(request, principal, "fhir:transaction", lambda connection: ingest_bundle(connection, bundle))
+    return _fhir(result.response_bundle())
+
+
+@router.post("/Observation")
+async def post_observation(request: Request, principal: Principal = Depends(require_roles(*CLINICAL))) -> JSONResponse:
+    """Accept one streamed vital-sign or lab Observation (its LOINC code must be catalogued)."""
+    resource = await read_json_body(request)
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Observation":
+        raise InvalidInput(Problem("resourceType", "expected an Observation resource", "structure"))
+    codes = [c.get("code") for c in (resource.get("code") or {}).get("coding", []) if c.get("system") == LOINC]
+    if not any(lookup(code or "") for code in codes):
+        raise InvalidInput(Problem("Observation.code", f"unknown code {codes or '(no LOINC coding)'}: streamed observations need a catalogued LOINC vital sign or lab", "code-invalid"))
+    result = _ingest(request, principal, "fhir:create-observation", lambda connection: ingest_resource(connection, resource))
+    location = result.written[0]
+    return _fhir(clinical_resource(request, *location.split("/")), status_code=201)
+
+
+def clinical_resource(request: Request, resource_type: str, resource_id: str) -> dict:
+    """One stored resource (no access check; callers check)."""
+    with request.app.state.engine.connect() as connection:
+        return clinical.get_resource(connection, resource_type, resource_id)
+
+
+@router.get("/{resource_type}/{resource_id}")
+def read(resource_type: str, resource_id: str, request: Request, principal: Principal = Depends(require_roles(*READERS))) -> JSONResponse:
+    """Read one resource by type and id (patients: only resources of their own record)."""
+    if resource_type not in RECORD_TYPES:
+        raise HTTPException(404, f"resource type {resource_type!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+    resource = clinical_resource(request, resource_type, resource_id)
+    patient_id = resource_id if resource_type == "Patient" else clinical.patient_of(resource)
+    if principal.role == "patient":
+        check_patient_access(principal, patient_id or "")
+    audit(request, principal, f"read:{resource_type}", patient_id=patient_id)
+    return _fhir(resource)
+
+
+@router.get("/{resource_type}")
+def search(resource_type: str, request: Request, patient: str | None = Query(None, description="Patient id"),
+           code: str | None = Query(None, description="A code of the resource (LOINC for Observation)"),
+           count: int = Query(200, alias="_count", ge=1, le=5000), principal: Principal = Depends(require_roles(*READERS))) -> JSONResponse:
+    """Search a resource type for one patient (``patient`` is required except for Patient)."""
+    if resource_type not in RECORD_TYPES:
+        raise HTTPException(404, f"resource type {resource_type!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+    if principal.role == "patient":
+        patient = patient or principal.patient_id
+        check_patient_access(principal, patient)
+    if patient is None and resource_type != "Patient":
+        raise HTTPException(400, f"searching {resource_type} needs a 'patient' parameter")
+    with request.app.state.engine.connect() as connection:
+        if resource_type == "Patient":
+            found = [clinical.get_resource(connection, "Patient", patient)] if patient else clinical.search(connection, "Patient", limit=count)
+        else:
+            found = clinical.search(connection, resource_type, patient, code, limit=count)
+    audit(request, principal, f"search:{resource_type}", patient_id=patient, detail={"returned": len(found)})
+    return _fhir(_searchset(found))

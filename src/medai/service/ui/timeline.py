@@ -1,0 +1,193 @@
+"""The vitals timeline: a server-rendered inline SVG of the NEWS2 vital signs over a time window.
+
+One panel per vital sign, stacked on a shared time axis. Each panel shades the band that
+scores 0 NEWS2 points, draws the measurements as a line with a dot per value (values
+outside the normal band are marked), and labels its y axis; the bottom axis shows the
+time in UTC. No JavaScript: hovering a dot shows its ``<title>`` tooltip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from markupsafe import Markup, escape
+
+
+@dataclass(frozen=True)
+class VitalSign:
+    """One vital sign of the timeline: its NEWS2 parameter name, LOINC codes, label and unit."""
+
+    parameter: str
+    loincs: tuple[str, ...]
+    label: str
+    unit: str
+    decimals: int = 0
+
+    @property
+    def loinc(self) -> str:
+        """The primary LOINC code (the one the series is tagged with)."""
+        return self.loincs[0]
+
+
+VITAL_SIGNS: tuple[VitalSign, ...] = (
+    VitalSign("heart_rate", ("8867-4",), "Heart rate", "/min"),
+    VitalSign("respiratory_rate", ("9279-1",), "Resp. rate", "/min"),
+    VitalSign("oxygen_saturation", ("59408-5", "2708-6"), "SpO\u2082", "%"),
+    VitalSign("temperature", ("8310-5", "8331-1"), "Temperature", "\u00b0C", decimals=1),
+    VitalSign("systolic_bp", ("8480-6",), "Systolic BP", "mmHg"),
+)
+VITAL_BY_LOINC: dict[str, VitalSign] = {code: vital for vital in VITAL_SIGNS for code in vital.loincs}
+
+Point = tuple[datetime, float]
+
+# Geometry (SVG user units; the SVG scales to its container's width).
+WIDTH, LEFT, RIGHT, TOP = 960, 118, 18, 10
+PANEL, GAP, AXIS = 84, 16, 42
+GAP_BREAK = timedelta(hours=4)  # a longer gap between measurements breaks the line
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def _nice_step(span: float, target_ticks: int = 3) -> float:
+    raw = span / max(target_ticks, 1)
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def _y_range(values: list[float], band: tuple[float, float] | None) -> tuple[float, float]:
+    candidates = list(values)
+    if band is not None:
+        candidates += [band[0], band[1]]
+    low, high = min(candidates), max(candidates)
+    if high - low < 1e-9:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.12
+    return low - pad, high + pad
+
+
+def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
+    span_h = (end - start).total_seconds() / 3600
+    step = 6 if span_h > 18 else 3 if span_h > 6 else 1
+    first = start.replace(minute=0, second=0, microsecond=0)
+    first += timedelta(hours=(-first.hour) % step)
+    if first < start:
+        first += timedelta(hours=step)
+    ticks, tick = [], first
+    while tick <= end:
+        ticks.append(tick)
+        tick += timedelta(hours=step)
+    return ticks
+
+
+def vitals_timeline(series: dict[str, list[Point]], start: datetime, end: datetime,
+                    normal_bands: dict[str, tuple[float, float]] | None = None) -> Markup:
+    """The timeline SVG for ``series`` (NEWS2 parameter name -> time-ordered points) in ``[start, end]``.
+
+    ``normal_bands`` maps a parameter to the value range that scores 0 NEWS2 points; it is shaded
+    and values outside it are marked as abnormal.
+    """
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        raise ValueError("the timeline needs end > start")
+    normal_bands = normal_bands or {}
+    plot_w = WIDTH - LEFT - RIGHT
+    height = TOP + len(VITAL_SIGNS) * (PANEL + GAP) - GAP + AXIS
+    total_s = (end - start).total_seconds()
+
+    def x_of(when: datetime) -> float:
+        return LEFT + plot_w * (_utc(when) - start).total_seconds() / total_s
+
+    n_points = sum(len(points) for points in series.values())
+    parts: list[str] = [
+        f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg" '
+        f'aria-label="Vital signs from {start:%d %b %H:%M} to {end:%d %b %H:%M} UTC, {n_points} measurements">',
+        f"<title>Vital signs, {start:%d %b %H:%M} to {end:%d %b %H:%M} UTC</title>",
+    ]
+    ticks = _time_ticks(start, end)
+    bottom = TOP + len(VITAL_SIGNS) * (PANEL + GAP) - GAP
+    for tick in ticks:  # vertical grid lines through every panel
+        x = x_of(tick)
+        parts.append(f'<line class="grid" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>')
+
+    for index, vital in enumerate(VITAL_SIGNS):
+        top = TOP + index * (PANEL + GAP)
+        points = [(_utc(t), v) for t, v in series.get(vital.parameter, []) if start <= _utc(t) <= end]
+        band = normal_bands.get(vital.parameter)
+        low, high = _y_range([v for _, v in points], band)
+
+        def y_of(value: float, low: float = low, high: float = high, top: int = top) -> float:
+            return top + PANEL * (high - value) / (high - low)
+
+        parts.append(f'<g class="panel" data-parameter="{vital.parameter}">')
+        parts.append(f'<rect class="frame" x="{LEFT}" y="{top}" width="{plot_w}" height="{PANEL}"/>')
+        if band is not None:
+            b_top, b_bottom = y_of(min(band[1], high)), y_of(max(band[0], low))
+            if b_bottom > b_top:
+                parts.append(f'<rect class="normal-band" x="{LEFT}" y="{b_top:.1f}" width="{plot_w}" '
+                             f'height="{b_bottom - b_top:.1f}"><title>NEWS2 0 points: '
+                             f'{_fmt(band[0], vital.decimals)}\u2013{_fmt(band[1], vital.decimals)} '
+                             f'{escape(vital.unit)}</title></rect>')
+        step = _nice_step(high - low)
+        tick_value = math.ceil(low / step) * step
+        while tick_value <= high:
+            y = y_of(tick_value)
+            decimals = vital.decimals if step < 1 else 0
+            parts.append(f'<line class="ytick" x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}"/>'
+                         f'<text class="ylabel" x="{LEFT - 7}" y="{y + 3.5:.1f}" text-anchor="end">'
+                         f'{_fmt(tick_value, decimals)}</text>')
+            tick_value += step
+        parts.append(f'<text class="axis-title" x="8" y="{top + PANEL / 2 - 3:.1f}">{escape(vital.label)}</text>'
+                     f'<text class="axis-unit" x="8" y="{top + PANEL / 2 + 12:.1f}">{escape(vital.unit)}</text>')
+
+        parts.append(f'<g class="series" data-loinc="{vital.loinc}" data-parameter="{vital.parameter}" '
+                     f'data-count="{len(points)}">')
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        previous: datetime | None = None
+        for when, value in points:
+            if previous is not None and when - previous > GAP_BREAK and segment:
+                segments.append(segment)
+                segment = []
+            segment.append(f"{x_of(when):.1f},{y_of(value):.1f}")
+            previous = when
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            if len(seg) > 1:
+                parts.append(f'<polyline class="line" points="{" ".join(seg)}"/>')
+        for when, value in points:
+            abnormal = band is not None and not (band[0] <= value <= band[1])
+            css = "point abnormal" if abnormal else "point"
+            parts.append(f'<circle class="{css}" cx="{x_of(when):.1f}" cy="{y_of(value):.1f}" r="3" '
+                         f'data-value="{value:g}" data-time="{when.isoformat()}">'
+                         f'<title>{escape(vital.label)} {_fmt(value, vital.decimals)} {escape(vital.unit)} '
+                         f'at {when:%d %b %H:%M} UTC</title></circle>')
+        parts.append("</g>")
+        if not points:
+            parts.append(f'<text class="empty" x="{LEFT + plot_w / 2:.1f}" y="{top + PANEL / 2 + 4:.1f}" '
+                         f'text-anchor="middle">no measurements in this window</text>')
+        parts.append("</g>")
+
+    for tick in ticks:
+        x = x_of(tick)
+        label = f"{tick:%H:%M}"
+        parts.append(f'<line class="xtick" x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}"/>'
+                     f'<text class="xlabel" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{label}</text>')
+        if tick.hour == 0 or tick == ticks[0]:
+            parts.append(f'<text class="xlabel date" x="{x:.1f}" y="{bottom + 29}" text-anchor="middle">'
+                         f'{tick:%d %b}</text>')
+    parts.append(f'<text class="axis-title" x="{WIDTH - RIGHT}" y="{bottom + 29}" text-anchor="end">Time (UTC)</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
