@@ -61,7 +61,13 @@ def parse_psv(text: str, name: str) -> PatientStay:
         bad = int(np.argmax(np.diff(iculos) <= 0)) + 3
         raise InvalidInput(Problem(f"{name}: row {bad}, field ICULOS", "hours are unsorted or duplicated", "value"))
     index = [header.index(c) for c in COLUMNS]
-    labels = rows[:, header.index(LABEL)].astype(np.int8) if LABEL in header else None
+    labels = None
+    if LABEL in header:
+        raw = rows[:, header.index(LABEL)]
+        if not np.all(np.isin(raw, (0, 1))):
+            bad = int(np.argmax(~np.isin(raw, (0, 1)))) + 2
+            raise InvalidInput(Problem(f"{name}: row {bad}, field {LABEL}", "label must be 0 or 1", "value"))
+        labels = raw.astype(np.int8)
     return PatientStay(Path(name).stem, rows[:, index], list(COLUMNS), labels)
 
 

@@ -23,6 +23,8 @@ import medai
 from medai.errors import NotFound
 from medai.models import ModelPackageError, default_registry, render_html
 from medai.service.deps import SESSION_COOKIE, audit
+from medai.service.predictions import record_prediction
+from medai.service.routers.auth import password_sign_in
 from medai.service.ui import views
 from medai.service.ui.timeline import vitals_timeline
 from medai.store import accounts
@@ -33,6 +35,7 @@ from medai.store.schema import tokens
 
 HERE = Path(__file__).resolve().parent
 PEOPLE = ("clinician", "admin", "patient")
+PATIENT_LIMIT = 500
 STAFF = ("clinician", "admin")
 
 router = APIRouter(tags=["ui"])
@@ -50,7 +53,8 @@ def _number(value: float | None, decimals: int | None = None) -> str:
     if value is None:
         return "\u2014"
     if decimals is None:
-        decimals = 0 if abs(value) >= 100 or value == int(value) else 1 if abs(value) >= 10 else 2
+        text = f"{value:.{0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2}f}"
+        return text[:-1] if text.endswith("0") and text[-3:-2] == "." else text
     return f"{value:.{decimals}f}"
 
 
@@ -156,8 +160,6 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/ui/login", response_class=HTMLResponse)
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")) -> Response:
     """Check the password, set the session cookie and go to the page asked for (401 and the form again if wrong)."""
-    from medai.service.routers.auth import password_sign_in
-
     if not username or not password:
         return _page(request, "login.html", None, status_code=401, next=_safe_next(next) or "", username=username,
                      error="Enter your username and password.")
@@ -202,16 +204,19 @@ SORTS = {
 def patients(request: Request, sort: str = "name", principal: Principal = Depends(signed_in)) -> Response:
     """The patient list with current location and a live NEWS2 badge (patients go to their own page)."""
     if principal.role == "patient":
+        if not principal.patient_id:
+            return _forbidden(request, principal, "This patient account is not linked to a patient record.")
         return RedirectResponse(_home(principal), status_code=303)
     if principal.role not in STAFF:
         return _forbidden(request, principal, f"The web UI is for clinicians and admins; role {principal.role!r} may not use it.")
     model = views.load_news2()
     now = _now()
     with request.app.state.engine.connect() as connection:
-        rows = views.patient_list(connection, model, now)
+        rows = views.patient_list(connection, model, now, limit=PATIENT_LIMIT)
     rows.sort(key=SORTS.get(sort, SORTS["name"]))
     audit(request, principal, "ui:list-patients", detail={"patients": len(rows)})
     return _page(request, "patients.html", principal, section="patients", rows=rows, model=model, now=now,
+                 truncated=len(rows) >= PATIENT_LIMIT,
                  sort=sort if sort in SORTS else "name", scored=sum(1 for r in rows if r.news2))
 
 
@@ -237,8 +242,6 @@ def patient(request: Request, patient_id: str, principal: Principal = Depends(si
         news2 = views.score_news2(connection, patient_id, model, now)
     audit(request, principal, "ui:view-patient", patient_id=patient_id)
     if news2 is not None:
-        from medai.service.predictions import record_prediction
-
         record_prediction(request, principal, news2.prediction, action="predict:news2")
     with request.app.state.engine.connect() as connection:
         history = views.past_predictions(connection, patient_id)

@@ -23,6 +23,7 @@ class VitalSign:
     loincs: tuple[str, ...]
     label: str
     unit: str
+    default_range: tuple[float, float]
     decimals: int = 0
 
     @property
@@ -32,11 +33,11 @@ class VitalSign:
 
 
 VITAL_SIGNS: tuple[VitalSign, ...] = (
-    VitalSign("heart_rate", ("8867-4",), "Heart rate", "/min"),
-    VitalSign("respiratory_rate", ("9279-1",), "Resp. rate", "/min"),
-    VitalSign("oxygen_saturation", ("59408-5", "2708-6"), "SpO\u2082", "%"),
-    VitalSign("temperature", ("8310-5", "8331-1"), "Temperature", "\u00b0C", decimals=1),
-    VitalSign("systolic_bp", ("8480-6",), "Systolic BP", "mmHg"),
+    VitalSign("heart_rate", ("8867-4",), "Heart rate", "/min", (40, 140)),
+    VitalSign("respiratory_rate", ("9279-1",), "Resp. rate", "/min", (8, 30)),
+    VitalSign("oxygen_saturation", ("59408-5", "2708-6"), "SpO\u2082", "%", (85, 100)),
+    VitalSign("temperature", ("8310-5", "8331-1"), "Temperature", "\u00b0C", (35, 39), decimals=1),
+    VitalSign("systolic_bp", ("8480-6",), "Systolic BP", "mmHg", (80, 180)),
 )
 VITAL_BY_LOINC: dict[str, VitalSign] = {code: vital for vital in VITAL_SIGNS for code in vital.loincs}
 
@@ -65,10 +66,12 @@ def _nice_step(span: float, target_ticks: int = 3) -> float:
     return 10 * magnitude
 
 
-def _y_range(values: list[float], band: tuple[float, float] | None) -> tuple[float, float]:
+def _y_range(values: list[float], band: tuple[float, float] | None, default: tuple[float, float]) -> tuple[float, float]:
     candidates = list(values)
     if band is not None:
         candidates += [band[0], band[1]]
+    if not candidates:
+        candidates = list(default)
     low, high = min(candidates), max(candidates)
     if high - low < 1e-9:
         low, high = low - 1, high + 1
@@ -119,13 +122,13 @@ def vitals_timeline(series: dict[str, list[Point]], start: datetime, end: dateti
     bottom = TOP + len(VITAL_SIGNS) * (PANEL + GAP) - GAP
     for tick in ticks:  # vertical grid lines through every panel
         x = x_of(tick)
-        parts.append(f'<line class="grid" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>')
+        parts.append(f'<line class="gridline" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>')
 
     for index, vital in enumerate(VITAL_SIGNS):
         top = TOP + index * (PANEL + GAP)
         points = [(_utc(t), v) for t, v in series.get(vital.parameter, []) if start <= _utc(t) <= end]
         band = normal_bands.get(vital.parameter)
-        low, high = _y_range([v for _, v in points], band)
+        low, high = _y_range([v for _, v in points], band, vital.default_range)
 
         def y_of(value: float, low: float = low, high: float = high, top: int = top) -> float:
             return top + PANEL * (high - value) / (high - low)
@@ -188,6 +191,6 @@ def vitals_timeline(series: dict[str, list[Point]], start: datetime, end: dateti
         if tick.hour == 0 or tick == ticks[0]:
             parts.append(f'<text class="xlabel date" x="{x:.1f}" y="{bottom + 29}" text-anchor="middle">'
                          f'{tick:%d %b}</text>')
-    parts.append(f'<text class="axis-title" x="{WIDTH - RIGHT}" y="{bottom + 29}" text-anchor="end">Time (UTC)</text>')
+    parts.append(f'<text class="axis-title" x="8" y="{bottom + 16}">Time (UTC)</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

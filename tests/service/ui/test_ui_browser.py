@@ -1,0 +1,119 @@
+"""The web UI in headless Chromium: sign in, open a patient, see the vitals timeline and the NEWS2 explanation."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from medai.config import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _demo_bundles(bundle_factory) -> list[dict]:
+    """Four synthetic inpatients from ``medai.demo`` when it is installed, else a small hand-made pair."""
+    try:
+        from medai.demo import generate_hospital
+    except ImportError:
+        try:
+            from medai.demo.generator import generate_hospital
+        except ImportError:
+            generate_hospital = None
+    if generate_hospital is not None:
+        return generate_hospital(n_patients=4, seed=1)
+    return [bundle_factory("Jones", "Ann", "MRN-0001")[1], bundle_factory("Brown", "Bob", "MRN-0002")[1]]
+
+
+@pytest.fixture
+def live_server(tmp_path, bundle_factory):
+    """The app served by uvicorn on a free localhost port, with demo patients and a clinician."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from medai.service.app import create_app
+    from medai.store.accounts import add_user
+    from medai.store.ingest import ingest_bundle
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/t.db", base_url=base_url)
+    app = create_app(settings)
+    with app.state.engine.begin() as connection:
+        for bundle in _demo_bundles(bundle_factory):
+            ingest_bundle(connection, bundle)
+        add_user(connection, "drsmith", "clinician", password="a long test password")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("no system chromium on PATH")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_clinician_signs_in_and_reads_a_patient_chart(live_server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(15_000)
+
+    page.goto(f"{live_server}/ui/patients")
+    page.wait_for_url("**/ui/login**")
+    page.fill("#username", "drsmith")
+    page.fill("#password", "a long test password")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ui/patients")
+    rows = page.locator("#patient-table tbody tr")
+    assert rows.count() >= 2
+    assert page.locator("#patient-table .badge").first.is_visible()
+
+    page.locator("a.patient-link").first.click()
+    page.wait_for_url("**/ui/patients/*")
+
+    timeline = page.locator("#vitals-timeline svg")
+    timeline.wait_for(state="visible")
+    box = timeline.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 200
+    for loinc in ("8867-4", "9279-1", "59408-5", "8310-5", "8480-6"):
+        assert page.locator(f'#vitals-timeline [data-loinc="{loinc}"]').count() == 1
+    assert page.locator("#vitals-timeline circle.point").count() >= 5 * 10
+    assert page.locator("#vitals-timeline [data-loinc='8867-4'] circle.point").first.is_visible()
+
+    prediction = page.locator("#news2-prediction")
+    assert prediction.is_visible()
+    assert "NEWS2" in prediction.locator(".score-label").inner_text()
+    explanation = page.locator("#news2-explanation")
+    assert explanation.is_visible()
+    assert explanation.locator("tbody tr").count() >= 3
+    assert "Heart rate" in explanation.inner_text()
+    assert "Consciousness assumed Alert" in prediction.inner_text()
+    assert "news2" in page.locator("#news2-model").inner_text()
+
+    page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
+    assert (tmp_path / "patient.png").stat().st_size > 10_000
+    page.close()
