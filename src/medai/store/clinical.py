@@ -58,9 +58,9 @@ def patient_records(connection: Connection, resource_type: str, patient_id: str)
 
 def list_patients(connection: Connection, limit: int = 500) -> list[records.Patient]:
     """Stored patients as records, by family name."""
-    rows = connection.execute(select(resources.c.body).where(resources.c.resource_type == "Patient").limit(limit))
+    rows = connection.execute(select(resources.c.body).where(resources.c.resource_type == "Patient"))
     patients = [record_from_fhir(row[0]) for row in rows]
-    return sorted(patients, key=lambda p: (p.family_name or "", p.given_names))
+    return sorted(patients, key=lambda p: (p.family_name or "", p.given_names))[:limit]
 
 
 def observation_series(connection: Connection, patient_id: str, loinc_codes: list[str] | None = None,
