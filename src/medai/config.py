@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Key that signs session cookies; generated and kept in `home` when unset.")
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the service (the `aud` of CDS Hooks JWTs).")
     max_body_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body the service accepts.")
+    mqtt_url: str | None = Field(default=None, description="MQTT broker for device feeds, e.g. mqtt://127.0.0.1:1883 (off when unset).")
     token_ttl_hours: int = Field(default=12, description="Lifetime of tokens issued by the password flow.")
 
     def resolved_database_url(self) -> str:

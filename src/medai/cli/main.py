@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medai.cli import admin, catalog
+from medai.cli.sepsis import sepsis_app
 from medai.config import get_settings
 
 app = typer.Typer(help="medai: clinical AI on FHIR R4 and CDS Hooks.", no_args_is_help=True)
@@ -20,6 +21,7 @@ app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.clients_app, name="clients")
 app.add_typer(admin.audit_app, name="audit")
+app.add_typer(sepsis_app, name="sepsis")
 console = Console()
 
 

@@ -27,7 +27,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (fhir.router, auth.router, admin.router, cds_hooks.router):
         app.include_router(router)
     app.state.cds_services = {}
+    app.state.observation_listeners = []
+    app.state.runtime = {}  # in-memory state of applications (streaming monitors, alert queues)
     for application in installed_applications():
+        app.state.observation_listeners.extend(application.observation_listeners)
         for router in application.routers:
             app.include_router(router)
         app.state.cds_services.update({service.id: service for service in application.cds_services})
@@ -35,6 +38,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(ui_router)
     mount_static(app)
+
+    if settings.mqtt_url:
+        from medai.service.mqtt import MqttBridge
+
+        app.state.mqtt_bridge = MqttBridge(app, settings.mqtt_url).start()
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import Engine
 
 from medai.core.prediction import Prediction
+from medai.core.records import Observation
+from medai.store.accounts import Principal
 
 
 @dataclass
@@ -49,17 +51,23 @@ class CdsService:
         return entry
 
 
+ObservationListener = Callable[[FastAPI, Principal, Observation], None]
+
+
 @dataclass
 class Application:
-    """One application's contribution to the service."""
+    """One application's contribution to the service: routers, CDS services, and listeners that
+    see every streamed Observation after it is stored (POST /fhir/Observation or MQTT)."""
 
     name: str
     routers: list[APIRouter] = field(default_factory=list)
     cds_services: list[CdsService] = field(default_factory=list)
+    observation_listeners: list[ObservationListener] = field(default_factory=list)
 
 
 def installed_applications() -> list[Application]:
     """Every application the service mounts. Add new applications here."""
     from medai.service.routers.risk import risk_application
+    from medai.service.routers.sepsis import sepsis_application
 
-    return [risk_application()]
+    return [risk_application(), sepsis_application()]

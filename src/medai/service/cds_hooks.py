@@ -52,7 +52,7 @@ async def invoke(service_id: str, request: Request, principal: Principal = Depen
                                prefetch=body.get("prefetch") or {})
     result = service.handler(invocation)
     for prediction in result.predictions:
-        record_prediction(request, principal, prediction, action=f"cds:{service_id}")
+        record_prediction(request.app.state.engine, principal, prediction, action=f"cds:{service_id}")
     if not result.predictions:
         audit(request, principal, f"cds:{service_id}", patient_id=patient_id, detail={"cards": len(result.cards)})
     return {"cards": result.cards}

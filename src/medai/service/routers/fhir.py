@@ -5,15 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from medai.core.catalog import lookup
-from medai.core.codes import LOINC
 from medai.core.records import RECORD_TYPES
-from medai.errors import InvalidInput, Problem
+from medai.errors import InvalidInput
 from medai.service.deps import ANY_PERSON, CLINICAL, audit, check_patient_access, require_roles
 from medai.service.errors import FHIR_JSON, read_json_body
 from medai.store import clinical
 from medai.store.accounts import Principal
-from medai.store.ingest import IngestResult, ingest_bundle, ingest_resource
+from medai.service.streaming import accept_observation
+from medai.store.ingest import IngestResult, ingest_bundle
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 READERS = ANY_PERSON + ("service",)
@@ -64,16 +63,10 @@ async def transaction(request: Request, principal: Principal = Depends(require_r
 
 @router.post("/Observation")
 async def post_observation(request: Request, principal: Principal = Depends(require_roles(*CLINICAL))) -> JSONResponse:
-    """Accept one streamed vital-sign or lab Observation (its LOINC code must be catalogued)."""
+    """Accept one streamed vital-sign or lab Observation (its LOINC code must be known to medai)."""
     resource = await read_json_body(request)
-    if not isinstance(resource, dict) or resource.get("resourceType") != "Observation":
-        raise InvalidInput(Problem("resourceType", "expected an Observation resource", "structure"))
-    codes = [c.get("code") for c in (resource.get("code") or {}).get("coding", []) if c.get("system") == LOINC]
-    if not any(lookup(code or "") for code in codes):
-        raise InvalidInput(Problem("Observation.code", f"unknown code {codes or '(no LOINC coding)'}: streamed observations need a catalogued LOINC vital sign or lab", "code-invalid"))
-    result = _ingest(request, principal, "fhir:create-observation", lambda connection: ingest_resource(connection, resource))
-    location = result.written[0]
-    return _fhir(clinical_resource(request, *location.split("/")), status_code=201)
+    result = accept_observation(request.app, principal, resource, channel="fhir")
+    return _fhir(clinical_resource(request, *result.written[0].split("/")), status_code=201)
 
 
 def clinical_resource(request: Request, resource_type: str, resource_id: str) -> dict:

@@ -84,7 +84,7 @@ def patient_news2(patient_id: str, request: Request, principal: Principal = Depe
         prediction = news2_prediction(latest_vitals(connection, patient_id, scorer=scorer), scorer, identity, patient_id)
     if prediction is None:
         raise HTTPException(404, f"no NEWS2 for Patient/{patient_id}: fewer than 3 vital signs in the last {timedelta(hours=24)}")
-    record_prediction(request, principal, prediction, action="predict:news2")
+    record_prediction(request.app.state.engine, principal, prediction, action="predict:news2")
     return prediction.model_dump(mode="json")
 
 

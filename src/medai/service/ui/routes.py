@@ -242,7 +242,7 @@ def patient(request: Request, patient_id: str, principal: Principal = Depends(si
         news2 = views.score_news2(connection, patient_id, model, now)
     audit(request, principal, "ui:view-patient", patient_id=patient_id)
     if news2 is not None:
-        record_prediction(request, principal, news2.prediction, action="predict:news2")
+        record_prediction(request.app.state.engine, principal, news2.prediction, action="predict:news2")
     with request.app.state.engine.connect() as connection:
         history = views.past_predictions(connection, patient_id)
     timeline = vitals_timeline(vitals.series, vitals.start, vitals.end, views.normal_bands(model))

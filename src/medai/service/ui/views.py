@@ -1,4 +1,4 @@
-"""What the UI pages show, read from the store: patient list rows, a patient's chart, past predictions.
+"""What the UI pages show, read from the store: patient list rows, a patient's chart, sepsis risk, the ward, past predictions.
 
 Plain functions over a SQLAlchemy connection, so the page handlers in ``routes.py`` stay thin
 and these can be tested without HTTP.
@@ -19,12 +19,18 @@ from medai.core.prediction import ModelIdentity, Prediction
 from medai.models.errors import ModelPackageError
 from medai.errors import NotFound
 from medai.risk.news2 import News2Scorer, News2Table
+from medai.risk.sepsis.model import SepsisModel
+from medai.risk.sepsis.monitor import risk_level
+from medai.risk.sepsis.patient import LOOKBACK as SEPSIS_LOOKBACK
+from medai.risk.sepsis.patient import RiskTimeline, patient_timeline
+from medai.risk.sepsis.variables import sepsis_variables
 from medai.risk.task import latest_vitals, news2_prediction
 from medai.service.ui.timeline import VITAL_BY_LOINC, VITAL_SIGNS, Point
 from medai.store.clinical import get_resource, list_patients, patient_records
 from medai.store.schema import observations, predictions, resources
 
 NEWS2_WINDOW = timedelta(hours=24)
+WARD_WINDOW = timedelta(hours=24)  # the ward scores patients with observations this recent
 TIMELINE_WINDOW = timedelta(hours=48)
 VITAL_LOINCS = tuple(VITAL_BY_LOINC)
 
@@ -106,6 +112,113 @@ def normal_bands(model: News2Model) -> dict[str, tuple[float, float]]:
             low, high = zero[0]
             bands[name] = (max(low, 0.0), min(high, 100.0) if name == "oxygen_saturation" else high)
     return bands
+
+
+# -- sepsis -----------------------------------------------------------------------------------
+
+SEPSIS_NOT_INSTALLED = "the 'sepsis-ews' model package is not installed"
+LEVEL_BADGE = {"high": "high", "moderate": "medium", "low": "low"}  # sepsis level -> NEWS2 badge colour
+
+
+@dataclass
+class SepsisStatus:
+    """The loaded sepsis model, or why it is unavailable (``installed`` False: no package at all)."""
+
+    model: SepsisModel | None = None
+    error: str | None = None
+    installed: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None
+
+
+def load_sepsis() -> SepsisStatus:
+    """The installed sepsis model (through the sepsis router's cached loader); missing or broken is reported, not raised."""
+    from medai.service.routers import sepsis as sepsis_router
+
+    try:
+        model = sepsis_router.sepsis_model()
+    except (NotFound, ModelPackageError, OSError, ValueError) as error:
+        return SepsisStatus(error=str(error))
+    if model is None:
+        return SepsisStatus(error=SEPSIS_NOT_INSTALLED, installed=False)
+    return SepsisStatus(model)
+
+
+@dataclass
+class SepsisResult:
+    """A patient's sepsis risk timeline and its latest prediction, for display."""
+
+    timeline: RiskTimeline
+    level: str  # high / moderate / low
+
+    @property
+    def prediction(self) -> Prediction:
+        return self.timeline.prediction
+
+    @property
+    def probability(self) -> float:
+        return float(self.timeline.prediction.value)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.timeline.prediction.threshold)
+
+    @property
+    def badge(self) -> str:
+        """The CSS risk class of the level (high red, moderate orange, low green)."""
+        return LEVEL_BADGE[self.level]
+
+    @property
+    def as_of(self) -> datetime:
+        """The hour of the latest score."""
+        return utc(self.timeline.hours[-1])
+
+    @property
+    def points(self) -> int:
+        return len(self.timeline.risks)
+
+    @property
+    def alert_hours(self) -> int:
+        return int(sum(bool(a) for a in self.timeline.alerts))
+
+    @property
+    def factors(self) -> list:
+        """The explanation's contributions pushing the risk up, largest first."""
+        return list(self.timeline.prediction.explanation.contributions)
+
+    @property
+    def top_factor(self) -> str | None:
+        return self.factors[0].note if self.factors else None
+
+    def recent(self, hours: int = 24) -> list[float]:
+        """The risks of the last ``hours`` hourly scores."""
+        return [float(r) for r in self.timeline.risks[-hours:]]
+
+
+def score_sepsis(connection: Connection, patient_id: str, status: SepsisStatus, now: datetime) -> SepsisResult | None:
+    """The patient's hourly sepsis risk over the last week; None without a model or without usable vitals and labs."""
+    if not status.ok:
+        return None
+    timeline = patient_timeline(connection, patient_id, status.model, now=now)
+    if timeline is None or not len(timeline.risks):
+        return None
+    return SepsisResult(timeline, risk_level(float(timeline.prediction.value), float(timeline.prediction.threshold)))
+
+
+def sepsis_window(result: SepsisResult | None, now: datetime) -> tuple[datetime, datetime]:
+    """The risk timeline's window: the last week up to now (widened to take every score)."""
+    start, end = now - SEPSIS_LOOKBACK, now
+    if result is not None:
+        start = min(start, utc(result.timeline.hours[0]))
+        end = max(end, result.as_of)
+    return start, end
+
+
+def sepsis_loincs() -> tuple[str, ...]:
+    """Every LOINC code the sepsis model reads."""
+    return tuple(sepsis_variables().by_loinc())
 
 
 # -- the patient list -------------------------------------------------------------------------
@@ -278,3 +391,49 @@ def past_predictions(connection: Connection, patient_id: str, limit: int = 25) -
                     predictions.c.weights_sha256, predictions.c.value, predictions.c.label, predictions.c.threshold)
              .where(predictions.c.patient_id == patient_id).order_by(desc(predictions.c.created)).limit(limit))
     return [{**row._asdict(), "created": utc(row.created)} for row in connection.execute(query)]
+
+
+# -- the ward ---------------------------------------------------------------------------------
+
+@dataclass
+class WardRow:
+    """One patient of the ward view: where they are, their current sepsis risk and NEWS2."""
+
+    patient: records.Patient
+    age: int | None
+    location: str | None
+    sepsis: SepsisResult | None = None
+    news2: News2Result | None = None
+    last_data: datetime | None = None
+
+    @property
+    def sort_key(self) -> tuple:
+        """Highest sepsis risk first, then highest NEWS2, then name; patients without a risk last."""
+        risk = self.sepsis.probability if self.sepsis else -1.0
+        score = self.news2.prediction.value if self.news2 else -1.0
+        return (-risk, -score, self.patient.family_name or "", self.patient.given_names)
+
+
+def ward_list(connection: Connection, sepsis: SepsisStatus, news2: News2Model, now: datetime,
+              limit: int = 500) -> tuple[list[WardRow], int]:
+    """The patients with vitals or labs in the last 24 h, highest sepsis risk first; and how many others there are."""
+    patients = list_patients(connection, limit=limit)
+    codes = set(sepsis_loincs()) | set(VITAL_LOINCS)
+    if news2.ok:
+        codes |= {p.loinc for p in news2.scorer.table_.parameters.values()}
+    since = now - WARD_WINDOW
+    latest = dict(connection.execute(
+        select(observations.c.patient_id, func.max(observations.c.effective))
+        .where(observations.c.effective >= since, observations.c.effective <= now,
+               observations.c.loinc.in_(tuple(codes)))
+        .group_by(observations.c.patient_id)).all())
+    recent = [p for p in patients if p.id in latest]
+    encounters = current_encounters(connection, [p.id for p in recent]) if recent else {}
+    rows = []
+    for patient in recent:
+        encounter = encounters.get(patient.id)
+        rows.append(WardRow(patient, age_on(patient.birth_date, now.date()), encounter.location if encounter else None,
+                            score_sepsis(connection, patient.id, sepsis, now),
+                            score_news2(connection, patient.id, news2, now), utc(latest[patient.id])))
+    rows.sort(key=lambda row: row.sort_key)
+    return rows, len(patients) - len(recent)

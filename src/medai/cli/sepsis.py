@@ -1,0 +1,64 @@
+"""``medai sepsis``: train, evaluate and batch-score the sepsis early-warning model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+sepsis_app = typer.Typer(help="Sepsis early warning (PhysioNet/CinC 2019 format).", no_args_is_help=True)
+console = Console()
+
+
+@sepsis_app.command("train")
+def train(data: Path | None = typer.Option(None, help="Data root holding physionet2019/ (default: MEDAI_DATA_DIR)."),
+          out: Path = typer.Option(Path("sepsis-ews-1.0.0"), help="Folder to create for the model package."),
+          n_boot: int = typer.Option(200, help="Bootstrap resamples for the 95% CIs.")) -> None:
+    """Train on hospital A (patient-level split), validate, and write the model package with its card."""
+    from medai.risk.sepsis.train import train_and_package
+
+    with console.status("Training the sepsis model (features, LightGBM, calibration, threshold, card)..."):
+        path = train_and_package(data, out, log=console.print, n_boot=n_boot)
+    console.print(f"[green]done[/]: {path} — add its parent folder to MEDAI_MODEL_DIRS to use it")
+
+
+@sepsis_app.command("evaluate")
+def evaluate(data: Path | None = typer.Option(None, help="Data root holding physionet2019/ (default: MEDAI_DATA_DIR)."),
+             out: Path = typer.Option(Path("sepsis-report"), help="Folder for report.json and report.html."),
+             n_boot: int = typer.Option(200, help="Bootstrap resamples for the 95% CIs.")) -> None:
+    """Evaluate the installed model and the clinical baselines on hospital A's validation split."""
+    from medai.risk.sepsis.report import evaluation_report
+
+    with console.status("Scoring the validation patients with the model, qSOFA, SIRS and NEWS2..."):
+        rows, paths = evaluation_report(data, out, n_boot=n_boot)
+    table = Table("model", "utility", "AUROC", "AUPRC", "alerts/100 pt-days", "median lead (h)", title="Validation split")
+    for row in rows:
+        table.add_row(row["name"], f"{row['utility']:.3f}", f"{row['auroc']:.3f}", f"{row['auprc']:.3f}",
+                      f"{row['alerts_per_100_patient_days']:.1f}", f"{row['median_lead_time_hours'] or float('nan'):.1f}")
+    console.print(table)
+    console.print(f"report: {paths['html']}")
+
+
+@sepsis_app.command("predict")
+def predict(source: Path = typer.Argument(..., exists=True, help="A folder or zip of challenge PSV files."),
+            output: Path = typer.Argument(..., help="Folder for one prediction PSV per patient."),
+            jobs: int = typer.Option(2, help="Worker processes.")) -> None:
+    """Score every patient file; output follows the challenge's format (PredictedProbability|PredictedLabel)."""
+    from medai.datasets.physionet2019 import psv_sources
+    from medai.risk.sepsis.predict import load_shipped_model, predict_folder
+
+    total = len(psv_sources(source))
+    columns = (TextColumn("Scoring patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("score", total=total)
+        written, rows, problems = predict_folder(load_shipped_model, source, output, jobs,
+                                                 progress=lambda done: progress.update(task, completed=done))
+    console.print(f"{written} patients ({rows} hours) scored into {output}")
+    for problem in problems:
+        console.print(f"[red]skipped[/] {problem.location}: {problem.message}")
+    if problems:
+        (output / "errors.json").write_text(json.dumps([p.__dict__ for p in problems], indent=1))

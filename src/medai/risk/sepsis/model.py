@@ -1,0 +1,130 @@
+"""The shipped sepsis model: features -> LightGBM (+ optional GRU) -> Platt calibration -> threshold + alert policy.
+
+``SepsisModel`` is what the CLI, the service and the benchmark use. It loads from a
+ModelPackage (hash-checked) and scores whole stays or streams rows one at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import expit, logit
+
+from medai.core.prediction import ModelIdentity
+from medai.evaluate import PlattRecalibrator
+from medai.risk.sepsis.alerting import AlertPolicy
+from medai.risk.sepsis.explain import explain_row
+from medai.risk.sepsis.features import FeatureState, stay_features
+from medai.risk.sepsis.lgbm import SepsisLightGBM
+
+MODEL_NAME = "sepsis-ews"
+
+
+def _safe_logit(p: np.ndarray) -> np.ndarray:
+    return logit(np.clip(p, 1e-6, 1 - 1e-6))
+
+
+@dataclass
+class SepsisModel:
+    """A trained sepsis early-warning model with its operating threshold and alert policy."""
+
+    lgbm: SepsisLightGBM
+    calibration: tuple[float, float]  # Platt (intercept, slope) on the logit of the raw score
+    policy: AlertPolicy
+    gru: object | None = None
+    gru_weight: float = 0.0
+    identity: ModelIdentity | None = None
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.identity is None:  # trained in this process, not loaded from a package
+            import hashlib
+
+            digest = hashlib.sha256(self.lgbm.to_json().encode() + repr(self.calibration).encode()).hexdigest()
+            self.identity = ModelIdentity(model_id=MODEL_NAME, model_version="unpackaged", weights_sha256=digest)
+
+    @property
+    def threshold(self) -> float:
+        """The operating threshold on the calibrated probability."""
+        return self.policy.threshold
+
+    def _combine(self, lgbm_p: np.ndarray, gru_p: np.ndarray | None) -> np.ndarray:
+        z = _safe_logit(lgbm_p)
+        if gru_p is not None and self.gru_weight > 0:
+            z = (1 - self.gru_weight) * z + self.gru_weight * _safe_logit(gru_p)
+        intercept, slope = self.calibration
+        return expit(intercept + slope * z)
+
+    def predict_features(self, X: np.ndarray, gru_p: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities for precomputed feature rows (and GRU probabilities, if ensembled)."""
+        return self._combine(self.lgbm.predict_proba(X), gru_p)
+
+    def predict_stay(self, values: np.ndarray) -> np.ndarray:
+        """Calibrated hourly probabilities for one stay (hours x 40 challenge columns)."""
+        gru_p = self.gru.predict_proba(values) if self.gru is not None and self.gru_weight > 0 else None
+        return self._combine(self.lgbm.predict_proba(stay_features(values)), gru_p)
+
+    def stream(self) -> "SepsisStream":
+        """A fresh per-patient streaming scorer."""
+        return SepsisStream(self)
+
+    def save(self, directory: Path) -> dict[str, bytes]:
+        """The package files of this model (LightGBM JSON, calibration and policy)."""
+        files = {"lightgbm.json": self.lgbm.to_json().encode(),
+                 "calibration.json": json.dumps({"method": "platt-on-logit", "intercept": self.calibration[0],
+                                                 "slope": self.calibration[1], "gru_weight": self.gru_weight}).encode(),
+                 "alert_policy.json": self.policy.model_dump_json(indent=2).encode()}
+        return files
+
+    @classmethod
+    def from_package(cls, package) -> "SepsisModel":
+        """Load from a hash-checked ModelPackage."""
+        calibration = json.loads(package.file("calibration.json").read_text())
+        lgbm = SepsisLightGBM.from_json(package.file("lightgbm.json").read_text())
+        policy = AlertPolicy.model_validate_json(package.file("alert_policy.json").read_text())
+        gru = None
+        if calibration.get("gru_weight", 0) > 0:
+            from medai.risk.sepsis.gru import SepsisGRU
+
+            gru = SepsisGRU.load(package.path / "gru")
+        return cls(lgbm, (calibration["intercept"], calibration["slope"]), policy, gru, calibration.get("gru_weight", 0.0),
+                   ModelIdentity(**package.identity()))
+
+
+def fit_calibration(raw_p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt parameters (intercept, slope) mapping raw scores to calibrated probabilities."""
+    recalibrator = PlattRecalibrator().fit(np.clip(raw_p, 1e-6, 1 - 1e-6), y)
+    return float(recalibrator.intercept_), float(recalibrator.coef_)
+
+
+class SepsisStream:
+    """One patient's incremental scorer: each new hourly row updates the state in constant time."""
+
+    def __init__(self, model: SepsisModel):
+        self.model = model
+        self.state = FeatureState()
+        self.gru_stream = model.gru.stream() if model.gru is not None and model.gru_weight > 0 else None
+        self.last_features: np.ndarray | None = None
+
+    def update(self, row: np.ndarray) -> float:
+        """Consume one hourly row (40 challenge columns, NaN = not measured); return the calibrated risk."""
+        features = self.state.update(row)
+        self.last_features, self.last_state = features, self.state
+        gru_p = np.array([self.gru_stream.update(row)]) if self.gru_stream is not None else None
+        return float(self.model.predict_features(features[None, :], gru_p)[0])
+
+    def peek(self, row: np.ndarray) -> float:
+        """The risk if ``row`` were the next hour, without committing it (for an hour still filling up)."""
+        state = self.state.copy()
+        features = state.update(row)
+        self.last_features, self.last_state = features, state
+        gru_p = np.array([self.gru_stream.peek(row)]) if self.gru_stream is not None else None
+        return float(self.model.predict_features(features[None, :], gru_p)[0])
+
+    def explain(self, probability: float):
+        """The explanation of the latest risk (from ``update`` or ``peek``), in clinical words."""
+        contributions = self.model.lgbm.contributions(self.last_features[None, :])[0]
+        return explain_row(contributions, self.last_state, probability)

@@ -1,0 +1,57 @@
+"""A stored patient's sepsis risk, replayed from their stored Observations (for CDS calls and the UI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+from sqlalchemy import Connection
+
+from medai.core.prediction import Prediction, hash_inputs
+from medai.core.records import Observation, Patient
+from medai.risk.sepsis.model import SepsisModel
+from medai.risk.sepsis.monitor import label_for
+from medai.risk.sepsis.observations import hourly_rows
+from medai.store import clinical
+
+LOOKBACK = timedelta(days=7)
+
+
+@dataclass
+class RiskTimeline:
+    """Hourly risk over the recent stay, alert hours, and the latest prediction with its explanation."""
+
+    hours: list[datetime]
+    risks: np.ndarray
+    alerts: np.ndarray
+    prediction: Prediction
+
+
+def demographics(patient: Patient, now: datetime) -> tuple[float, int]:
+    """(age in years, gender 1 = male / 0 = other) as the challenge encodes them."""
+    age = (now.date() - patient.birth_date).days / 365.25 if isinstance(patient.birth_date, date) else 60.0
+    return age, 1 if patient.gender == "male" else 0
+
+
+def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel, now: datetime | None = None) -> RiskTimeline | None:
+    """Replay the patient's last week of vitals and labs hour by hour; None when nothing usable is stored."""
+    now = now or datetime.now(timezone.utc)
+    patient = clinical.patient_records(connection, "Patient", patient_id)
+    observations = [o for o in clinical.patient_records(connection, "Observation", patient_id)
+                    if isinstance(o, Observation) and o.effective and now - LOOKBACK <= o.effective <= now]
+    if not patient or not observations:
+        return None
+    start = min(o.effective for o in observations).replace(minute=0, second=0, microsecond=0)
+    age, gender = demographics(patient[0], now)
+    rows = hourly_rows(observations, start, age, gender)
+    if not len(rows) or np.isnan(rows[:, :34]).all():
+        return None
+    stream = model.stream()
+    risks = np.array([stream.update(row) for row in rows])
+    alerts = model.policy.alert_flags(risks)
+    explanation = stream.explain(float(risks[-1]))
+    prediction = Prediction(patient_id=patient_id, model=model.identity, value=float(risks[-1]), probability=float(risks[-1]),
+                            threshold=model.threshold, label=label_for(float(risks[-1]), model.threshold), explanation=explanation,
+                            input_hash=hash_inputs(np.nan_to_num(rows, nan=-1.0).round(4).tolist()))
+    return RiskTimeline([start + timedelta(hours=h) for h in range(len(rows))], risks, alerts, prediction)

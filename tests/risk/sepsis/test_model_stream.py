@@ -1,0 +1,53 @@
+"""The sepsis model: streaming equals batch scoring, explanations in words, package round trip."""
+
+import numpy as np
+
+from medai.models import ModelCard, load_package, save_package
+from medai.risk.sepsis.model import SepsisModel
+
+
+def test_septic_stays_score_higher(tiny_model, synthetic_stays):
+    septic = [tiny_model.predict_stay(s.values)[-1] for s in synthetic_stays[60:] if s.labels.any()]
+    stable = [tiny_model.predict_stay(s.values)[-1] for s in synthetic_stays[60:] if not s.labels.any()]
+    assert np.mean(septic) > np.mean(stable) + 0.2
+
+
+def test_streaming_matches_batch(tiny_model, synthetic_stays):
+    stay = synthetic_stays[6]
+    stream = tiny_model.stream()
+    streamed = np.array([stream.update(row) for row in stay.values])
+    np.testing.assert_allclose(streamed, tiny_model.predict_stay(stay.values), rtol=1e-9)
+
+
+def test_peek_does_not_commit(tiny_model, synthetic_stays):
+    stream = tiny_model.stream()
+    rows = synthetic_stays[0].values
+    stream.update(rows[0])
+    peeked = stream.peek(rows[1])
+    assert stream.state.hours == 1
+    assert stream.update(rows[1]) == peeked
+
+
+def test_explanation_names_measurements_in_clinical_words(tiny_model, synthetic_stays):
+    stay = next(s for s in synthetic_stays[60:] if s.labels.any())
+    stream = tiny_model.stream()
+    risk = [stream.update(row) for row in stay.values][-1]
+    explanation = stream.explain(risk)
+    assert explanation.summary.startswith(f"Sepsis risk {risk:.0%}")
+    notes = " ".join(c.note for c in explanation.contributions)
+    assert any(word in notes for word in ("Heart rate", "Lactate", "Respiratory rate", "Systolic BP", "Temperature"))
+    assert any("/min" in c.note or "mmol/L" in c.note or "mm[Hg]" in c.note for c in explanation.contributions)
+
+
+def test_package_round_trip(tiny_model, synthetic_stays, tmp_path):
+    card = ModelCard.model_validate({
+        "name": "sepsis-ews", "version": "0.0.1", "task": "test", "summary": "test", "intended_use": "tests",
+        "out_of_scope_use": [], "training_data": [], "evaluation_data": [{"name": "synthetic", "citation": "tests", "licence": "CC0", "n": 30}],
+        "metrics": [{"name": "AUROC", "value": 0.9, "ci_low": 0.8, "ci_high": 0.95, "dataset": "synthetic", "split": "all"}],
+        "limitations": ["synthetic"], "ethical_considerations": "none", "authors": ["tests"], "licence": "Apache-2.0",
+        "created": "2026-11-30T00:00:00+00:00", "medai_version": "0.1.0"})
+    save_package(tmp_path / "pkg", card, tiny_model.save(tmp_path))
+    loaded = SepsisModel.from_package(load_package(tmp_path / "pkg"))
+    values = synthetic_stays[2].values
+    np.testing.assert_allclose(loaded.predict_stay(values), tiny_model.predict_stay(values))
+    assert loaded.threshold == tiny_model.threshold and len(loaded.identity.weights_sha256) == 64
