@@ -29,20 +29,21 @@ console = Console()
 def serve(host: str = "127.0.0.1", port: int = 8000,
           demo: bool = typer.Option(False, help="Start with a freshly generated demo hospital and a live vitals stream."),
           demo_patients: int = typer.Option(24, help="Number of demo patients."),
-          replay_seconds: float = typer.Option(10.0, help="Wall seconds per simulated hour of the demo vitals stream.")) -> None:
+          replay_seconds: float = typer.Option(10.0, help="Wall seconds per simulated hour of the demo vitals stream."),
+          mqtt: str | None = typer.Option(None, help="MQTT broker for device feeds, e.g. mqtt://127.0.0.1:1883.")) -> None:
     """Run the web service (API, CDS Hooks and clinician UI)."""
     import uvicorn
 
     from medai.service.app import create_app
 
     settings = get_settings()
-    settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
+    settings = settings.model_copy(update={"base_url": f"http://{host}:{port}", "mqtt_url": mqtt or settings.mqtt_url})
     if demo:
         from medai.service.demo import prepare_demo, start_replay
 
         hospital = prepare_demo(settings, n_patients=demo_patients, console=console)
         app_ = create_app(settings, hospital.engine)
-        start_replay(hospital, seconds_per_hour=replay_seconds)
+        start_replay(hospital, app_, seconds_per_hour=replay_seconds)
         console.print(f"[bold green]Demo hospital ready[/] at http://{host}:{port}/ui  —  sign in as: "
                       + ", ".join(f"{user} / {password} ({role})" for user, password, role in hospital.credentials))
     else:

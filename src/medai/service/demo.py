@@ -54,29 +54,31 @@ def prepare_demo(settings: Settings, n_patients: int = 24, seed: int = 7, consol
     return DemoHospital(engine, bundles, credentials)
 
 
-def start_replay(hospital: DemoHospital, seconds_per_hour: float = 10.0, hours: int = 72, seed: int = 7) -> threading.Thread:
+def start_replay(hospital: DemoHospital, app, seconds_per_hour: float = 10.0, hours: int = 72, seed: int = 7) -> threading.Thread:
     """Stream the demo patients' next hours of vitals into the store, one simulated hour every ``seconds_per_hour``.
 
     Each replayed Observation is stamped with the wall-clock time it is posted, so the
-    live view and the scores move as a monitor feed would (time is compressed).
+    live view and the scores move as a monitor feed would (time is compressed). Observations
+    take the same path as device feeds, so the sepsis monitor scores them as they arrive.
     """
     from medai.demo import vital_stream
-    from medai.store.ingest import ingest_resource
+    from medai.service.streaming import accept_observation
+    from medai.store.accounts import Principal
 
-    engine, bundles = hospital.engine, hospital.bundles
+    bundles = hospital.bundles
+    feed = Principal(username="demo-monitor-feed", role="service")
     start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
     def run() -> None:
         current_hour = None
-        for _, observation in vital_stream(bundles, start, hours, seed):
+        for _, observation in vital_stream(bundles, start, hours, seed, include_labs=True):
             hour = observation["effectiveDateTime"][:13]
             if current_hour is not None and hour != current_hour:
                 time.sleep(seconds_per_hour)
             current_hour = hour
             observation = {**observation, "effectiveDateTime": datetime.now(timezone.utc).isoformat()}
             try:
-                with engine.begin() as connection:
-                    ingest_resource(connection, observation)
+                accept_observation(app, feed, observation, channel="demo")
             except Exception:  # a failed replay write must not kill the demo
                 logger.exception("demo replay: observation rejected")
 

@@ -1,9 +1,10 @@
-"""The clinician web UI: server-rendered pages (Jinja2) over the store, the NEWS2 model and the registry.
+"""The clinician web UI: server-rendered pages (Jinja2) over the store, the NEWS2 and sepsis models and the registry.
 
 Sign-in puts a bearer token in the ``SESSION_COOKIE`` (httponly, SameSite=Lax); a browser
 without a valid session is sent to ``/ui/login`` (303) instead of getting a 401 JSON body.
-Every view of a patient's chart is audited, and the NEWS2 computed on it is stored and
-audited like any other prediction.
+Every view of a patient's chart is audited, and the NEWS2 and sepsis risk computed on it are
+stored and audited like any other prediction. The ward view ranks the patients with recent
+data by their current sepsis risk; its page view is audited.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from medai.service.deps import SESSION_COOKIE, audit
 from medai.service.predictions import record_prediction
 from medai.service.routers.auth import password_sign_in
 from medai.service.ui import views
-from medai.service.ui.timeline import vitals_timeline
+from medai.service.ui.timeline import risk_sparkline, risk_timeline, vitals_timeline
 from medai.store import accounts
 from medai.store.accounts import Principal
 from medai.store.audit import recent as recent_audit
@@ -66,7 +67,15 @@ def _unit(code: str | None) -> str:
     return UNITS.get(code or "", code or "")
 
 
-templates.env.filters.update(when=_format_time, number=_number, unit=_unit, short=lambda s, n=12: (s or "")[:n])
+def _percent(value: float | None) -> str:
+    """A probability as a percentage (12%, 4.5% below 10%)."""
+    if value is None:
+        return "\u2014"
+    return f"{value * 100:.0f}%" if value >= 0.1 or value == 0 else f"{value * 100:.1f}%"
+
+
+templates.env.filters.update(when=_format_time, number=_number, unit=_unit, short=lambda s, n=12: (s or "")[:n],
+                             percent=_percent, sparkline=lambda result: risk_sparkline(result.recent(24), result.threshold))
 templates.env.globals.update(version=medai.__version__)
 
 
@@ -230,6 +239,7 @@ def patient(request: Request, patient_id: str, principal: Principal = Depends(si
         return _forbidden(request, principal, "Patients may only see their own record.")
     now = _now()
     model = views.load_news2()
+    sepsis_model = views.load_sepsis()
     with request.app.state.engine.connect() as connection:
         try:
             record = views.get_patient(connection, patient_id)
@@ -240,16 +250,43 @@ def patient(request: Request, patient_id: str, principal: Principal = Depends(si
         labs = views.latest_labs(connection, patient_id)
         lists = views.chart_lists(connection, patient_id)
         news2 = views.score_news2(connection, patient_id, model, now)
+        sepsis = views.score_sepsis(connection, patient_id, sepsis_model, now)
     audit(request, principal, "ui:view-patient", patient_id=patient_id)
     if news2 is not None:
         record_prediction(request.app.state.engine, principal, news2.prediction, action="predict:news2")
+    if sepsis is not None:
+        record_prediction(request.app.state.engine, principal, sepsis.prediction, action="predict:sepsis")
     with request.app.state.engine.connect() as connection:
         history = views.past_predictions(connection, patient_id)
     timeline = vitals_timeline(vitals.series, vitals.start, vitals.end, views.normal_bands(model))
+    sepsis_svg = None
+    if sepsis is not None:
+        start, end = views.sepsis_window(sepsis, now)
+        sepsis_svg = risk_timeline(sepsis.timeline.hours, sepsis.timeline.risks, sepsis.timeline.alerts, sepsis.threshold,
+                                   start, end)
     return _page(request, "patient.html", principal, section="patients", patient=record, encounter=encounter,
                  age=views.age_on(record.birth_date, now.date()), vitals=vitals, timeline=timeline, labs=labs,
                  lists=lists, news2=news2, model=model, history=history, now=now,
-                 news2_window_hours=int(views.NEWS2_WINDOW / timedelta(hours=1)))
+                 news2_window_hours=int(views.NEWS2_WINDOW / timedelta(hours=1)),
+                 sepsis=sepsis, sepsis_model=sepsis_model, sepsis_svg=sepsis_svg,
+                 sepsis_days=int(views.SEPSIS_LOOKBACK / timedelta(days=1)))
+
+
+@router.get("/ui/ward", response_class=HTMLResponse)
+def ward(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+    """The ward: patients with vitals or labs in the last 24 h, highest current sepsis risk first, with NEWS2."""
+    if principal.role not in STAFF:
+        audit(request, principal, "ui:ward", outcome="denied")
+        return _forbidden(request, principal, "The ward view is for clinicians and admins.")
+    now = _now()
+    news2_model = views.load_news2()
+    sepsis_model = views.load_sepsis()
+    with request.app.state.engine.connect() as connection:
+        rows, without_data = views.ward_list(connection, sepsis_model, news2_model, now, limit=PATIENT_LIMIT)
+    audit(request, principal, "ui:ward", detail={"patients": len(rows), "scored": sum(1 for r in rows if r.sepsis)})
+    return _page(request, "ward.html", principal, section="ward", rows=rows, without_data=without_data,
+                 sepsis_model=sepsis_model, model=news2_model, now=now,
+                 window_hours=int(views.WARD_WINDOW / timedelta(hours=1)))
 
 
 @router.get("/ui/models", response_class=HTMLResponse)
