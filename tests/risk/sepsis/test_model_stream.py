@@ -36,7 +36,7 @@ def test_explanation_names_measurements_in_clinical_words(tiny_model, synthetic_
     assert explanation.summary.startswith(f"Sepsis risk {risk:.0%}")
     notes = " ".join(c.note for c in explanation.contributions)
     assert any(word in notes for word in ("Heart rate", "Lactate", "Respiratory rate", "Systolic BP", "Temperature"))
-    assert any("/min" in c.note or "mmol/L" in c.note or "mm[Hg]" in c.note for c in explanation.contributions)
+    assert any("/min" in c.note or "mmol/L" in c.note or "mmHg" in c.note or "°C" in c.note for c in explanation.contributions)
 
 
 def test_package_round_trip(tiny_model, synthetic_stays, tmp_path):

@@ -15,6 +15,9 @@ _DERIVED = {"shock_index": "Shock index (HR/SBP)", "sirs_count": "SIRS criteria 
             "Age": "Age", "Gender": "Sex", "ICULOS": "Hours in ICU"}
 
 
+_DISPLAY_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "10*3/uL": "×10³/µL", "1": "", "[pH]": "", "/min": "/min"}
+
+
 def _fmt(value: float) -> str:
     return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
 
@@ -28,7 +31,8 @@ def describe(variable: str, state: FeatureState) -> str:
     value = state.last[i]
     if math.isnan(value):
         return f"{meta.label} not measured yet"
-    text = f"{meta.label} {_fmt(value)} {meta.unit}"
+    unit = _DISPLAY_UNITS.get(meta.unit, meta.unit)
+    text = f"{meta.label} {_fmt(value)} {unit}".rstrip()
     previous, when = state.previous[i], state.previous_hour[i]
     if not math.isnan(previous) and previous != value:
         ago = int(state.hours - 1 - when)

@@ -62,18 +62,19 @@ FORMAT = "medai.risk.sepsis.gru/1"
 
 
 class GRUNet(nn.Module):
-    """Unidirectional GRU + linear head: one logit per hour."""
+    """Unidirectional GRU + (dropout, in training) linear head: one logit per hour."""
 
     def __init__(self, n_features: int, hidden_size: int = 64, num_layers: int = 2, dropout: float = 0.0):
         super().__init__()
         self.gru = nn.GRU(n_features, hidden_size, num_layers, batch_first=True,
                           dropout=dropout if num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, 1)
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` (batch, hours, features) -> logits (batch, hours) and the last hidden state."""
         out, h_n = self.gru(x, h0)
-        return self.head(out).squeeze(-1), h_n
+        return self.head(self.drop(out)).squeeze(-1), h_n
 
 
 class GRUStep(nn.Module):

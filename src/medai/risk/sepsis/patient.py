@@ -9,10 +9,12 @@ import numpy as np
 from sqlalchemy import Connection
 
 from medai.core.prediction import Prediction, hash_inputs
-from medai.core.records import Observation, Patient
+from medai.core.codes import LOINC
+from medai.core.records import Coding, Concept, Encounter, Observation, Patient
 from medai.risk.sepsis.model import SepsisModel
 from medai.risk.sepsis.monitor import label_for
 from medai.risk.sepsis.observations import hourly_rows
+from medai.risk.sepsis.variables import sepsis_variables
 from medai.store import clinical
 
 LOOKBACK = timedelta(days=7)
@@ -34,15 +36,31 @@ def demographics(patient: Patient, now: datetime) -> tuple[float, int]:
     return age, 1 if patient.gender == "male" else 0
 
 
+def _observation(row: dict) -> Observation:
+    effective = row["effective"] if row["effective"].tzinfo else row["effective"].replace(tzinfo=timezone.utc)
+    return Observation(id="", status="final", code=Concept(codings=[Coding(system=LOINC, code=row["loinc"])]),
+                       effective=effective, value=row["value"], unit=row["unit"])
+
+
+def _stay_start(connection: Connection, patient_id: str, first_seen: datetime, now: datetime) -> datetime:
+    """The start of the current stay (in-progress Encounter) so ICULOS counts hours since admission."""
+    starts = [e.start if e.start.tzinfo else e.start.replace(tzinfo=timezone.utc)
+              for e in clinical.patient_records(connection, "Encounter", patient_id)
+              if isinstance(e, Encounter) and e.status == "in-progress" and e.start is not None]
+    start = max(starts) if starts else first_seen
+    return max(min(start, first_seen), now - LOOKBACK).replace(minute=0, second=0, microsecond=0)
+
+
 def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel, now: datetime | None = None) -> RiskTimeline | None:
     """Replay the patient's last week of vitals and labs hour by hour; None when nothing usable is stored."""
     now = now or datetime.now(timezone.utc)
     patient = clinical.patient_records(connection, "Patient", patient_id)
-    observations = [o for o in clinical.patient_records(connection, "Observation", patient_id)
-                    if isinstance(o, Observation) and o.effective and now - LOOKBACK <= o.effective <= now]
+    codes = [code for variable in sepsis_variables().variables for code in variable.loinc]
+    observations = [_observation(row) for row in clinical.observation_series(connection, patient_id, codes, since=now - LOOKBACK)]
+    observations = [o for o in observations if o.effective <= now]
     if not patient or not observations:
         return None
-    start = min(o.effective for o in observations).replace(minute=0, second=0, microsecond=0)
+    start = _stay_start(connection, patient_id, min(o.effective for o in observations), now)
     age, gender = demographics(patient[0], now)
     rows = hourly_rows(observations, start, age, gender)
     if not len(rows) or np.isnan(rows[:, :34]).all():

@@ -44,7 +44,8 @@ def predict_folder(model_loader: Callable[[], SepsisModel], source: Path, out_di
         resolved = []
         for name, src in chunk:
             if isinstance(src, str) and src.endswith(".zip"):
-                opened.setdefault(src, zipfile.ZipFile(src))
+                if src not in opened:
+                    opened[src] = zipfile.ZipFile(src)
                 resolved.append((name, opened[src]))
             else:
                 resolved.append((name, src))

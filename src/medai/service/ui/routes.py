@@ -10,6 +10,7 @@ data by their current sepsis risk; its page view is audited.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 
 import medai
@@ -27,7 +29,7 @@ from medai.service.deps import SESSION_COOKIE, audit
 from medai.service.predictions import record_prediction
 from medai.service.routers.auth import password_sign_in
 from medai.service.ui import views
-from medai.service.ui.timeline import risk_sparkline, risk_timeline, vitals_timeline
+from medai.service.ui.timeline import percent, risk_sparkline, risk_timeline, vitals_timeline
 from medai.store import accounts
 from medai.store.accounts import Principal
 from medai.store.audit import recent as recent_audit
@@ -68,14 +70,25 @@ def _unit(code: str | None) -> str:
 
 
 def _percent(value: float | None) -> str:
-    """A probability as a percentage (12%, 4.5% below 10%)."""
-    if value is None:
-        return "\u2014"
-    return f"{value * 100:.0f}%" if value >= 0.1 or value == 0 else f"{value * 100:.1f}%"
+    """A probability as a percentage (12%; 0.4% below 1%)."""
+    return "\u2014" if value is None else percent(float(value))
+
+
+_UCUM_IN_TEXT = re.compile(r"(?<=\d) (" + "|".join(re.escape(code) for code in (*UNITS, "[pH]")) + r")(?=[,;)\s]|$)")
+
+
+def _clinical_units(text: str | None) -> str:
+    """Unit codes inside a sentence as people write them ('SBP 86 mm[Hg], down' -> 'SBP 86 mmHg, down')."""
+    return _UCUM_IN_TEXT.sub(lambda m: "" if m.group(1) == "[pH]" else " " + _unit(m.group(1)), text or "")
+
+
+def _sparkline(result: views.SepsisResult) -> Markup:
+    """The last 24 hourly sepsis risks as a small SVG trend."""
+    return risk_sparkline(result.recent(24), result.threshold)
 
 
 templates.env.filters.update(when=_format_time, number=_number, unit=_unit, short=lambda s, n=12: (s or "")[:n],
-                             percent=_percent, sparkline=lambda result: risk_sparkline(result.recent(24), result.threshold))
+                             percent=_percent, units_in=_clinical_units, sparkline=_sparkline)
 templates.env.globals.update(version=medai.__version__)
 
 

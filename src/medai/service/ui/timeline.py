@@ -201,12 +201,13 @@ def vitals_timeline(series: dict[str, list[Point]], start: datetime, end: dateti
 
 # -- the sepsis risk timeline -----------------------------------------------------------------
 
-RISK_LEFT, RISK_TOP, RISK_PLOT, RISK_AXIS = 62, 14, 210, 40
+RISK_LEFT, RISK_TOP, RISK_PLOT, RISK_AXIS = 70, 14, 300, 40
 RISK_TOPS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.0f}%" if value >= 0.1 or value == 0 else f"{value * 100:.1f}%"
+def percent(value: float) -> str:
+    """A probability as a percentage: whole percent, one decimal below 1% (0.4%)."""
+    return f"{value * 100:.0f}%" if value >= 0.01 or value == 0 else f"{value * 100:.1f}%"
 
 
 def _risk_top(risks: list[float], threshold: float) -> float:
@@ -259,18 +260,18 @@ def risk_timeline(hours: list[datetime], risks, alerts, threshold: float, start:
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg" data-points="{len(points)}" '
         f'data-alerts="{n_alerts}" data-threshold="{threshold:.4f}" '
         f'aria-label="Sepsis risk from {start:%d %b %H:%M} to {end:%d %b %H:%M} UTC: {len(points)} hourly scores, '
-        f'{n_alerts} alert hours, threshold {_pct(threshold)}">',
+        f'{n_alerts} alert hours, threshold {percent(threshold)}">',
         f"<title>Sepsis risk, {start:%d %b %H:%M} to {end:%d %b %H:%M} UTC</title>",
         f'<rect class="frame" x="{RISK_LEFT}" y="{RISK_TOP}" width="{plot_w}" height="{RISK_PLOT}"/>',
     ]
     # risk bands: moderate (threshold/2 .. threshold) and high (>= threshold)
     if threshold < top_p:
         parts.append(f'<rect class="band-high" x="{RISK_LEFT}" y="{RISK_TOP}" width="{plot_w}" '
-                     f'height="{y_of(threshold) - RISK_TOP:.1f}"><title>High risk: {_pct(threshold)} and above'
+                     f'height="{y_of(threshold) - RISK_TOP:.1f}"><title>High risk: {percent(threshold)} and above'
                      f'</title></rect>')
     parts.append(f'<rect class="band-moderate" x="{RISK_LEFT}" y="{y_of(threshold):.1f}" width="{plot_w}" '
-                 f'height="{y_of(threshold / 2) - y_of(threshold):.1f}"><title>Moderate risk: {_pct(threshold / 2)} '
-                 f'to {_pct(threshold)}</title></rect>')
+                 f'height="{y_of(threshold / 2) - y_of(threshold):.1f}"><title>Moderate risk: {percent(threshold / 2)} '
+                 f'to {percent(threshold)}</title></rect>')
     major, minor = _day_ticks(start, end)
     for tick in minor:
         parts.append(f'<line class="gridline minor" x1="{x_of(tick):.1f}" y1="{RISK_TOP}" x2="{x_of(tick):.1f}" '
@@ -282,16 +283,17 @@ def risk_timeline(hours: list[datetime], risks, alerts, threshold: float, start:
     while value <= top_p + 1e-9:
         y = y_of(value)
         parts.append(f'<line class="ytick" x1="{RISK_LEFT - 4}" y1="{y:.1f}" x2="{RISK_LEFT}" y2="{y:.1f}"/>'
-                     f'<text class="ylabel" x="{RISK_LEFT - 7}" y="{y + 3.5:.1f}" text-anchor="end">{_pct(value)}</text>')
+                     f'<text class="ylabel" x="{RISK_LEFT - 7}" y="{y + 3.5:.1f}" text-anchor="end">{percent(value)}</text>')
         value += step
-    parts.append(f'<text class="axis-title" x="8" y="{RISK_TOP + 12}">Risk</text>')
+    parts.append(f'<text class="axis-title" x="{-(RISK_TOP + RISK_PLOT / 2):.1f}" y="16" transform="rotate(-90)" '
+                 f'text-anchor="middle">Sepsis risk</text>')
     # the operating threshold
     y_t = y_of(threshold)
     parts.append(f'<line class="threshold" x1="{RISK_LEFT}" y1="{y_t:.1f}" x2="{RISK_LEFT + plot_w}" y2="{y_t:.1f}" '
-                 f'stroke-dasharray="6 4" data-threshold="{threshold:.4f}"><title>Operating threshold {_pct(threshold)}'
+                 f'stroke-dasharray="6 4" data-threshold="{threshold:.4f}"><title>Operating threshold {percent(threshold)}'
                  f'</title></line>'
                  f'<text class="threshold-label" x="{RISK_LEFT + plot_w - 4}" y="{y_t - 5:.1f}" text-anchor="end">'
-                 f'threshold {_pct(threshold)}</text>')
+                 f'threshold {percent(threshold)}</text>')
     # the hourly risk
     parts.append(f'<g class="series risk-series" data-count="{len(points)}">')
     segments: list[list[str]] = []
@@ -308,14 +310,14 @@ def risk_timeline(hours: list[datetime], risks, alerts, threshold: float, start:
         level = "high" if risk >= threshold else "moderate" if risk >= threshold / 2 else "low"
         parts.append(f'<circle class="risk-point level-{level}" cx="{x_of(when):.1f}" cy="{y_of(risk):.1f}" r="2.4" '
                      f'data-risk="{risk:.4f}" data-time="{when.isoformat()}"><title>{when:%d %b %H:%M} UTC: sepsis risk '
-                     f'{_pct(risk)} ({level})</title></circle>')
+                     f'{percent(risk)} ({level})</title></circle>')
     parts.append("</g>")
     parts.append('<g class="alerts">')
     for when, risk, alert in points:
         if alert:
             x, y = x_of(when), y_of(risk)
             parts.append(f'<g class="alert-marker" data-time="{when.isoformat()}" data-risk="{risk:.4f}">'
-                         f'<title>Alert at {when:%d %b %H:%M} UTC: risk {_pct(risk)}</title>'
+                         f'<title>Alert at {when:%d %b %H:%M} UTC: risk {percent(risk)}</title>'
                          f'<circle class="alert-dot" cx="{x:.1f}" cy="{y:.1f}" r="5"/>'
                          f'<path class="alert-flag" d="M{x - 5:.1f},{RISK_TOP + 1} L{x + 5:.1f},{RISK_TOP + 1} '
                          f'L{x:.1f},{RISK_TOP + 9} Z"/></g>')
@@ -351,7 +353,8 @@ def risk_sparkline(risks, threshold: float, width: int = 120, height: int = 28) 
              f'<line class="threshold" x1="0" y1="{y_of(threshold):.1f}" x2="{width}" y2="{y_of(threshold):.1f}" '
              f'stroke-dasharray="3 2"/>']
     if len(values) > 1:
-        parts.append(f'<polyline class="line" points="{" ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in enumerate(values))}"/>')
+        line = " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in enumerate(values))
+        parts.append(f'<polyline class="line" points="{line}"/>')
     if values:
         level = "high" if values[-1] >= threshold else "moderate" if values[-1] >= threshold / 2 else "low"
         parts.append(f'<circle class="last level-{level}" cx="{x_of(len(values) - 1):.1f}" cy="{y_of(values[-1]):.1f}" r="2.6"/>')
