@@ -68,12 +68,13 @@ def utility_plot_png(labels: list[np.ndarray], scores: list[np.ndarray], chosen:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    thresholds = np.linspace(0.01, 0.6, 80)
+    thresholds = np.geomspace(0.002, 0.6, 120)
     curve = utility_curve(labels, scores, thresholds)
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=110)
     ax.plot(thresholds, curve, color="#1f5f8b")
     ax.axvline(chosen, color="#c0392b", linestyle="--", label=f"operating threshold {chosen:.3f}")
-    ax.set_xlabel("threshold on calibrated risk")
+    ax.set_xscale("log")
+    ax.set_xlabel("threshold on calibrated risk (log scale)")
     ax.set_ylabel("normalised utility")
     ax.set_title("PhysioNet 2019 utility vs threshold")
     ax.legend(loc="lower right")

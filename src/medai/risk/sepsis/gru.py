@@ -102,7 +102,7 @@ class SepsisGRU:
     def __init__(self, hidden_size: int = 64, num_layers: int = 2, dropout: float = 0.1, epochs: int = 30,
                  lr: float = 2e-3, weight_decay: float = 1e-5, batch_size: int = 64, pos_weight: float | str = "auto",
                  max_hours: int = 336, patience: int = 4, max_train_seconds: float | None = 780.0,
-                 calibrate: bool = True, clip: float = 5.0, delta_cap: float = 72.0, threads: int | None = 1,
+                 ema_decay: float = 0.0, calibrate: bool = True, clip: float = 5.0, delta_cap: float = 72.0, threads: int | None = 1,
                  seed: int = 0, verbose: bool = False):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -114,6 +114,7 @@ class SepsisGRU:
         self.pos_weight = pos_weight
         self.max_hours = max_hours
         self.patience = patience
+        self.ema_decay = ema_decay
         self.max_train_seconds = max_train_seconds
         self.calibrate = calibrate
         self.clip = clip
@@ -123,7 +124,7 @@ class SepsisGRU:
         self.verbose = verbose
 
     _PARAMS = ("hidden_size", "num_layers", "dropout", "epochs", "lr", "weight_decay", "batch_size", "pos_weight",
-               "max_hours", "patience", "max_train_seconds", "calibrate", "clip", "delta_cap", "threads", "seed",
+               "max_hours", "patience", "max_train_seconds", "ema_decay", "calibrate", "clip", "delta_cap", "threads", "seed",
                "verbose")
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -162,8 +163,10 @@ class SepsisGRU:
                 pos_weight = float(self.pos_weight)
             self.pos_weight_ = pos_weight
             self.n_features_in_ = N_FEATURES
-            self.net_ = GRUNet(N_FEATURES, self.hidden_size, self.num_layers, self.dropout)
-            optimiser = torch.optim.Adam(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            train_net = GRUNet(N_FEATURES, self.hidden_size, self.num_layers, self.dropout)
+            # with ema_decay the evaluated (and kept) network is an exponential moving average of the trained one
+            self.net_ = copy.deepcopy(train_net) if self.ema_decay else train_net
+            optimiser = torch.optim.Adam(train_net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="max", factor=0.5, patience=1)
             loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(pos_weight))
             self._log(f"fit: {len(train_stays)} train stays ({int(n_all)} hours, {n_pos / n_all:.2%} positive), "
@@ -171,17 +174,24 @@ class SepsisGRU:
             best_auroc, best_state, best_epoch, stale = -np.inf, None, 0, 0
             self.history_ = []
             lengths = np.array([len(y) for y in train_y])
+            updates = 0
             for epoch in range(1, self.epochs + 1):
                 epoch_start = time.perf_counter()
-                self.net_.train()
+                train_net.train()
                 total, steps = 0.0, 0.0
                 for x, y, mask in _batches(train_x, train_y, lengths, self.batch_size, rng):
-                    logits, _ = self.net_(x)
+                    logits, _ = train_net(x)
                     loss = (loss_fn(logits, y) * mask).sum() / mask.sum()
                     optimiser.zero_grad()
                     loss.backward()
-                    nn.utils.clip_grad_norm_(self.net_.parameters(), 1.0)
+                    nn.utils.clip_grad_norm_(train_net.parameters(), 1.0)
                     optimiser.step()
+                    updates += 1
+                    if self.ema_decay:
+                        decay = min(self.ema_decay, (1.0 + updates) / (10.0 + updates))
+                        with torch.no_grad():
+                            for average, current in zip(self.net_.parameters(), train_net.parameters(), strict=True):
+                                average.lerp_(current, 1.0 - decay)
                     total += loss.item() * float(mask.sum())
                     steps += float(mask.sum())
                 val_logits = np.concatenate(self._logits(val_x))
