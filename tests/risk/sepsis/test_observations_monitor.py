@@ -58,3 +58,19 @@ def test_monitor_updates_incrementally_and_alerts(tiny_model, synthetic_stays):
     assert notified and notified[0].decision.reason == "first alert"
     assert len(notified) < sum(u.probability >= tiny_model.threshold for u in updates)  # suppression works
     assert updates[-1].prediction.explanation.contributions
+
+
+def test_warm_start_continues_from_stored_history(tiny_model, synthetic_stays):
+    stay = synthetic_stays[9]
+    history = stay.values[:-1]
+    monitor = SepsisMonitor(tiny_model)
+    monitor.warm_start("p9", history, START, 70, 1)
+    hour = len(history) - 1
+    update = monitor.observe("p9", obs("8867-4", 130.0, "/min", hour * 60 + 30), 70, 1)
+    expected_stream = tiny_model.stream()
+    for row in history[:-1]:
+        expected_stream.update(row)
+    last = history[-1].copy()
+    last[0] = 130.0
+    assert update.hour == hour
+    assert update.probability == pytest.approx(expected_stream.peek(last))

@@ -566,9 +566,14 @@ def export_onnx_step(model: SepsisGRU, path: str | Path, opset_version: int = 17
 
 def streaming_latency(model_dir: Path, stays: Sequence[PatientStay], max_rows: int = 20000) -> dict[str, float]:
     """Per-row ``GRUStream.update`` latency (onnxruntime, 1 thread) over the rows of the given stays."""
+    from medai.risk.sepsis.sequence import _platt, onnx_step
+
+    config = read_config(model_dir)
+    step = onnx_step(Path(model_dir) / ONNX_FILE, threads=1)
+    stats = InputStats.from_dict(config["input_stats"])
     times = []
     for stay in stays:
-        stream = GRUStream.from_dir(model_dir, backend="onnx", threads=1)
+        stream = GRUStream(step, stats, config["params"]["num_layers"], config["params"]["hidden_size"], _platt(config))
         for row in stay.values:
             begin = time.perf_counter()
             stream.update(row)
@@ -619,13 +624,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with _threads(args.threads):
         probabilities = model.predict_proba_stays([s.values for s in validation])
+        logits = model._logits([model.sequence_inputs(s.values) for s in validation])
     lengths = np.array([len(p) for p in probabilities])
     flat_p = np.concatenate(probabilities)
     flat_y = np.concatenate([s.labels for s in validation]).astype(np.int8)
     predictions = Path(args.predictions) if args.predictions else out.parent / "val_predictions.npz"
     np.savez_compressed(predictions, patient_ids=np.array([s.patient_id for s in validation]),
                         lengths=lengths, offsets=np.concatenate([[0], np.cumsum(lengths)]),
-                        probabilities=flat_p, labels=flat_y)
+                        probabilities=flat_p, logits=np.concatenate(logits), labels=flat_y)
     auroc, auprc = roc_auc_score(flat_y, flat_p), average_precision_score(flat_y, flat_p)
     print(f"validation predictions -> {predictions}: AUROC {auroc:.4f}  AUPRC {auprc:.4f} "
           f"({flat_y.size} hours, {len(validation)} stays)", flush=True)

@@ -51,6 +51,20 @@ class SepsisMonitor:
         self.model = model
         self._patients: dict[str, _PatientStream] = {}
 
+    def is_monitoring(self, patient_id: str) -> bool:
+        """Whether the patient already has streaming state."""
+        return patient_id in self._patients
+
+    def warm_start(self, patient_id: str, history: np.ndarray, start: datetime, age: float, gender: int) -> None:
+        """Begin monitoring from stored history: every row but the last is committed, the last is the current hour."""
+        patient = _PatientStream(start, self.model.stream(), self.model.policy.new_state(), age, gender)
+        for row in history[:-1]:
+            patient.stream.update(row)
+            patient.committed_hours += 1
+        if len(history):
+            patient.pending = history[-1].copy()
+        self._patients[patient_id] = patient
+
     def _patient(self, patient_id: str, when: datetime, age: float, gender: int) -> _PatientStream:
         if patient_id not in self._patients:
             self._patients[patient_id] = _PatientStream(when.replace(minute=0, second=0, microsecond=0), self.model.stream(),

@@ -51,8 +51,18 @@ def _stay_start(connection: Connection, patient_id: str, first_seen: datetime, n
     return max(min(start, first_seen), now - LOOKBACK).replace(minute=0, second=0, microsecond=0)
 
 
-def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel, now: datetime | None = None) -> RiskTimeline | None:
-    """Replay the patient's last week of vitals and labs hour by hour; None when nothing usable is stored."""
+@dataclass
+class StoredStay:
+    """A patient's recent stay rebuilt from the store as the model's hourly rows."""
+
+    rows: np.ndarray
+    start: datetime
+    age: float
+    gender: int
+
+
+def stored_stay(connection: Connection, patient_id: str, now: datetime | None = None) -> StoredStay | None:
+    """The last week of the patient's vitals and labs as hourly rows; None when nothing usable is stored."""
     now = now or datetime.now(timezone.utc)
     patient = clinical.patient_records(connection, "Patient", patient_id)
     codes = [code for variable in sepsis_variables().variables for code in variable.loinc]
@@ -65,6 +75,15 @@ def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel
     rows = hourly_rows(observations, start, age, gender)
     if not len(rows) or np.isnan(rows[:, :34]).all():
         return None
+    return StoredStay(rows, start, age, gender)
+
+
+def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel, now: datetime | None = None) -> RiskTimeline | None:
+    """Replay the patient's last week of vitals and labs hour by hour; None when nothing usable is stored."""
+    stay = stored_stay(connection, patient_id, now)
+    if stay is None:
+        return None
+    rows = stay.rows
     stream = model.stream()
     risks = np.array([stream.update(row) for row in rows])
     alerts = model.policy.alert_flags(risks)
@@ -72,4 +91,4 @@ def patient_timeline(connection: Connection, patient_id: str, model: SepsisModel
     prediction = Prediction(patient_id=patient_id, model=model.identity, value=float(risks[-1]), probability=float(risks[-1]),
                             threshold=model.threshold, label=label_for(float(risks[-1]), model.threshold), explanation=explanation,
                             input_hash=hash_inputs(np.nan_to_num(rows, nan=-1.0).round(4).tolist()))
-    return RiskTimeline([start + timedelta(hours=h) for h in range(len(rows))], risks, alerts, prediction)
+    return RiskTimeline([stay.start + timedelta(hours=h) for h in range(len(rows))], risks, alerts, prediction)

@@ -15,7 +15,7 @@ from medai.models import ModelNotFoundError, default_registry
 from medai.risk.sepsis.cards import risk_assessment, sepsis_card
 from medai.risk.sepsis.model import MODEL_NAME, SepsisModel
 from medai.risk.sepsis.monitor import SepsisMonitor
-from medai.risk.sepsis.patient import demographics, patient_timeline
+from medai.risk.sepsis.patient import demographics, patient_timeline, stored_stay
 from medai.service.applications import Application, CdsInvocation, CdsResult, CdsService
 from medai.service.deps import ANY_PERSON, CLINICAL, audit, check_patient_access, require_roles
 from medai.service.predictions import record_prediction
@@ -103,7 +103,12 @@ def on_observation(app: FastAPI, principal: Principal, observation: Observation)
     if model is None or observation.patient_id is None or observation.effective is None:
         return
     with _monitor_lock:
-        monitor = app.state.runtime.setdefault("sepsis_monitor", SepsisMonitor(model))
+        monitor = app.state.runtime.get("sepsis_monitor") or app.state.runtime.setdefault("sepsis_monitor", SepsisMonitor(model))
+        if not monitor.is_monitoring(observation.patient_id):  # first observation since start-up: warm up from the store
+            with app.state.engine.connect() as connection:
+                stay = stored_stay(connection, observation.patient_id, observation.effective)
+            if stay is not None:
+                monitor.warm_start(observation.patient_id, stay.rows, stay.start, stay.age, stay.gender)
         try:
             update = monitor.observe(observation.patient_id, observation, *_patient_demographics(app, observation.patient_id))
         except InvalidInput:
