@@ -1,4 +1,4 @@
-"""The shipped sepsis model: features -> LightGBM (+ optional GRU) -> Platt calibration -> threshold + alert policy.
+"""The shipped sepsis model: features -> LightGBM -> Platt calibration -> threshold + alert policy.
 
 ``SepsisModel`` is what the CLI, the service and the benchmark use. It loads from a
 ModelPackage (hash-checked) and scores whole stays or streams rows one at a time.
@@ -34,8 +34,6 @@ class SepsisModel:
     lgbm: SepsisLightGBM
     calibration: tuple[float, float]  # Platt (intercept, slope) on the logit of the raw score
     policy: AlertPolicy
-    gru: object | None = None
-    gru_weight: float = 0.0
     identity: ModelIdentity | None = None
     info: dict = field(default_factory=dict)
 
@@ -51,21 +49,14 @@ class SepsisModel:
         """The operating threshold on the calibrated probability."""
         return self.policy.threshold
 
-    def _combine(self, lgbm_p: np.ndarray, gru_p: np.ndarray | None) -> np.ndarray:
-        z = _safe_logit(lgbm_p)
-        if gru_p is not None and self.gru_weight > 0:
-            z = (1 - self.gru_weight) * z + self.gru_weight * _safe_logit(gru_p)
+    def predict_features(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for precomputed feature rows."""
         intercept, slope = self.calibration
-        return expit(intercept + slope * z)
-
-    def predict_features(self, X: np.ndarray, gru_p: np.ndarray | None = None) -> np.ndarray:
-        """Calibrated probabilities for precomputed feature rows (and GRU probabilities, if ensembled)."""
-        return self._combine(self.lgbm.predict_proba(X), gru_p)
+        return expit(intercept + slope * _safe_logit(self.lgbm.predict_proba(X)))
 
     def predict_stay(self, values: np.ndarray) -> np.ndarray:
         """Calibrated hourly probabilities for one stay (hours x 40 challenge columns)."""
-        gru_p = self.gru.predict_proba(values) if self.gru is not None and self.gru_weight > 0 else None
-        return self._combine(self.lgbm.predict_proba(stay_features(values)), gru_p)
+        return self.predict_features(stay_features(values))
 
     def stream(self) -> "SepsisStream":
         """A fresh per-patient streaming scorer."""
@@ -75,7 +66,7 @@ class SepsisModel:
         """The package files of this model (LightGBM JSON, calibration and policy)."""
         files = {"lightgbm.json": self.lgbm.to_json().encode(),
                  "calibration.json": json.dumps({"method": "platt-on-logit", "intercept": self.calibration[0],
-                                                 "slope": self.calibration[1], "gru_weight": self.gru_weight}).encode(),
+                                                 "slope": self.calibration[1]}).encode(),
                  "alert_policy.json": self.policy.model_dump_json(indent=2).encode()}
         return files
 
@@ -85,13 +76,7 @@ class SepsisModel:
         calibration = json.loads(package.file("calibration.json").read_text())
         lgbm = SepsisLightGBM.from_json(package.file("lightgbm.json").read_text())
         policy = AlertPolicy.model_validate_json(package.file("alert_policy.json").read_text())
-        gru = None
-        if calibration.get("gru_weight", 0) > 0:
-            from medai.risk.sepsis.gru import SepsisGRU
-
-            gru = SepsisGRU.load(package.path / "gru")
-        return cls(lgbm, (calibration["intercept"], calibration["slope"]), policy, gru, calibration.get("gru_weight", 0.0),
-                   ModelIdentity(**package.identity()))
+        return cls(lgbm, (calibration["intercept"], calibration["slope"]), policy, ModelIdentity(**package.identity()))
 
 
 def fit_calibration(raw_p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -106,23 +91,20 @@ class SepsisStream:
     def __init__(self, model: SepsisModel):
         self.model = model
         self.state = FeatureState()
-        self.gru_stream = model.gru.stream() if model.gru is not None and model.gru_weight > 0 else None
         self.last_features: np.ndarray | None = None
 
     def update(self, row: np.ndarray) -> float:
         """Consume one hourly row (40 challenge columns, NaN = not measured); return the calibrated risk."""
         features = self.state.update(row)
         self.last_features, self.last_state = features, self.state
-        gru_p = np.array([self.gru_stream.update(row)]) if self.gru_stream is not None else None
-        return float(self.model.predict_features(features[None, :], gru_p)[0])
+        return float(self.model.predict_features(features[None, :])[0])
 
     def peek(self, row: np.ndarray) -> float:
         """The risk if ``row`` were the next hour, without committing it (for an hour still filling up)."""
         state = self.state.copy()
         features = state.update(row)
         self.last_features, self.last_state = features, state
-        gru_p = np.array([self.gru_stream.peek(row)]) if self.gru_stream is not None else None
-        return float(self.model.predict_features(features[None, :], gru_p)[0])
+        return float(self.model.predict_features(features[None, :])[0])
 
     def explain(self, probability: float):
         """The explanation of the latest risk (from ``update`` or ``peek``), in clinical words."""
