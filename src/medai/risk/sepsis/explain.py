@@ -24,6 +24,8 @@ def _fmt(value: float) -> str:
 
 def describe(variable: str, state: FeatureState) -> str:
     """The variable's latest value in words, with its change since the previous measurement."""
+    if variable == "ICULOS":
+        return f"{state.hours} hours since admission to the unit"
     if variable not in CLINICAL:
         return _DERIVED.get(variable, variable)
     meta = {v.name: v for v in sepsis_variables().variables}[variable]

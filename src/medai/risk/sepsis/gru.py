@@ -127,8 +127,8 @@ class SepsisGRU:
         self.verbose = verbose
 
     _PARAMS = ("hidden_size", "num_layers", "dropout", "epochs", "lr", "weight_decay", "batch_size", "pos_weight",
-               "max_hours", "patience", "max_train_seconds", "ema_decay", "calibrate", "clip", "delta_cap", "threads", "seed",
-               "verbose")
+               "max_hours", "patience", "max_train_seconds", "ema_decay", "calibrate", "clip", "delta_cap",
+               "threads", "seed", "verbose")
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._PARAMS}
@@ -154,10 +154,14 @@ class SepsisGRU:
             rng = np.random.default_rng(self.seed)
             self.input_stats_ = fit_input_stats((s.values for s in train_stays), self.clip, self.delta_cap)
             cap = self.max_hours
-            train_x = [sequence_inputs(s.values[:cap], self.input_stats_) for s in train_stays]
-            train_y = [s.labels[:cap].astype(np.float32) for s in train_stays]
+            kept = [s for s in train_stays if len(s.values)]
+            train_x = [sequence_inputs(s.values[:cap], self.input_stats_) for s in kept]
+            train_y = [s.labels[:cap].astype(np.float32) for s in kept]
             val_x = [sequence_inputs(s.values, self.input_stats_) for s in validation_stays]
             val_y = np.concatenate([s.labels for s in validation_stays])
+            if np.unique(val_y).size < 2:
+                raise InvalidInput(Problem("validation_stays", "validation hours must include both SepsisLabel 0 and 1 "
+                                                               "(early stopping uses AUROC); use a larger validation split"))
             n_pos = float(sum(y.sum() for y in train_y))
             n_all = float(sum(len(y) for y in train_y))
             if self.pos_weight == "auto":
