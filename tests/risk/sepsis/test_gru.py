@@ -112,6 +112,9 @@ def test_save_load_round_trip_and_onnx_stream(model, stays, tmp_path):
     assert (folder / WEIGHTS_FILE).exists() and (folder / ONNX_FILE).exists()
     config = json.loads((folder / "config.json").read_text())
     assert config["params"]["hidden_size"] == 8 and len(config["input_stats"]["center"]) == len(USED)
+    raw = (folder / WEIGHTS_FILE).read_bytes()  # the safetensors layout: u64 header size, JSON header, data
+    header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+    assert header["head.weight"] == {"dtype": "F32", "shape": [1, 8], "data_offsets": header["head.weight"]["data_offsets"]}
     weights = load_safetensors(folder / WEIGHTS_FILE)
     assert set(weights) == set(model.net_.state_dict())
     loaded = SepsisGRU.load(folder)
@@ -120,9 +123,10 @@ def test_save_load_round_trip_and_onnx_stream(model, stays, tmp_path):
         assert np.array_equal(loaded.predict_proba(stay.values), model.predict_proba(stay.values))
         assert np.allclose(expected, model.predict_proba(stay.values), atol=1e-6)
     for stay in stays[36:40]:
-        stream = GRUStream.from_dir(folder)  # onnxruntime
-        streamed = np.array([stream.update(row) for row in stay.values])
-        assert np.allclose(streamed, model.predict_proba(stay.values), atol=1e-5, rtol=0)
+        for backend in ("auto", "torch"):  # auto = onnxruntime when gru_step.onnx exists
+            stream = GRUStream.from_dir(folder, backend=backend)
+            streamed = np.array([stream.update(row) for row in stay.values])
+            assert np.allclose(streamed, model.predict_proba(stay.values), atol=1e-5, rtol=0)
 
 
 def test_onnx_step_matches_torch_step(model, tmp_path):

@@ -22,7 +22,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import struct
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -46,7 +45,6 @@ from medai.risk.sepsis.sequence import (
     FEATURE_NAMES,
     N_FEATURES,
     ONNX_FILE,
-    USED,
     WEIGHTS_FILE,
     GRUStream,
     InputStats,
@@ -462,94 +460,19 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-_ST_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.int64: "I64", torch.int32: "I32"}
-_NP_DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64, "I32": np.int32}
-
 
 def save_safetensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
-    """Write tensors in the safetensors format (with ``safetensors.torch`` when installed, else a built-in writer).
+    """Write tensors as safetensors."""
+    from safetensors.torch import save_file
 
-    The built-in writer follows the published format: an 8-byte little-endian header length,
-    a JSON header of dtype / shape / byte offsets (space-padded to 8 bytes), then the raw
-    little-endian data; the ``safetensors`` library reads its files.
-    """
-    try:
-        from safetensors.torch import save_file
-    except ImportError:
-        pass
-    else:
-        save_file(tensors, str(path), metadata=metadata)
-        return
-    header: dict[str, Any] = {"__metadata__": dict(metadata or {})}
-    chunks, offset = [], 0
-    for name in sorted(tensors):
-        tensor = tensors[name].detach().cpu().contiguous()
-        if tensor.dtype not in _ST_DTYPES:
-            raise InvalidInput(Problem(name, f"dtype {tensor.dtype} is not supported by the built-in safetensors writer"))
-        data = tensor.numpy().astype(tensor.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _ST_DTYPES[tensor.dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    encoded = json.dumps(header, separators=(",", ":")).encode()
-    encoded += b" " * (-len(encoded) % 8)
-    with open(path, "wb") as file:
-        file.write(struct.pack("<Q", len(encoded)))
-        file.write(encoded)
-        for data in chunks:
-            file.write(data)
+    save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(path), metadata=metadata)
 
 
 def load_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    """Read a safetensors file into torch tensors (library when installed, else the built-in reader)."""
-    try:
-        from safetensors.torch import load_file
-    except ImportError:
-        pass
-    else:
-        return load_file(str(path))
-    raw = Path(path).read_bytes()
-    if len(raw) < 8:
-        raise InvalidInput(Problem(str(path), "not a safetensors file (too short)"))
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + size])
-    body = memoryview(raw)[8 + size:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        array = np.frombuffer(body[begin:end], dtype=np.dtype(_NP_DTYPES[info["dtype"]]).newbyteorder("<"))
-        out[name] = torch.from_numpy(array.astype(array.dtype.newbyteorder("="), copy=True).reshape(info["shape"]))
-    return out
+    """Read a safetensors file into torch tensors."""
+    from safetensors.torch import load_file
 
-
-@contextlib.contextmanager
-def _onnx_export_without_onnx() -> Iterator[None]:
-    """Let torch's TorchScript exporter run when the ``onnx`` package is absent.
-
-    The exporter only imports ``onnx`` to splice onnx-script custom functions into the model;
-    this model has none, so the bytes it serialised itself are already the final model.
-    """
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        yield
-        return
-    from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
-
-    original = onnx_proto_utils._add_onnxscript_fn
-
-    def passthrough(model_bytes: bytes, custom_opsets: Any) -> bytes:
-        return model_bytes
-
-    onnx_proto_utils._add_onnxscript_fn = passthrough
-    try:
-        yield
-    finally:
-        onnx_proto_utils._add_onnxscript_fn = original
+    return load_file(str(path))
 
 
 def export_onnx_step(model: SepsisGRU, path: str | Path, opset_version: int = 17) -> Path:
@@ -559,7 +482,7 @@ def export_onnx_step(model: SepsisGRU, path: str | Path, opset_version: int = 17
     step = model.step_module()
     x = torch.zeros(1, N_FEATURES)
     h = torch.zeros(model.num_layers, 1, model.hidden_size)
-    with _onnx_export_without_onnx(), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(step, (x, h), str(path), dynamo=False, opset_version=opset_version,
                           input_names=["x_t", "h_prev"], output_names=["logit", "h_next"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 
 from medai.datasets.physionet2019 import parse_psv, psv_sources, read_source
 from medai.errors import InvalidInput, Problem
