@@ -1,9 +1,10 @@
 """Sepsis benchmark on hospital A's validation split: accuracy table and speed, in one run.
 
-    MEDAI_DATA_DIR=../shared/data OMP_NUM_THREADS=1 python benchmarks/sepsis.py [--gru DIR]
+    MEDAI_DATA_DIR=../shared/data OMP_NUM_THREADS=1 python benchmarks/sepsis.py
 
-Rows: the shipped model, the GRU (when a trained one is given), qSOFA, SIRS and NEWS2, all on
-the same patients and hours. Speed, measured in the same run on one thread: batch throughput
+Rows: the shipped model (LightGBM blended with the GRU), each of its two components alone
+(the deep GRU and LightGBM, each at its own utility-optimal threshold), qSOFA, SIRS and NEWS2,
+all on the same patients and hours. Speed, measured in the same run on one thread: batch throughput
 (patient-hours/s) and streaming latency per new row (p50/p99) of the shipped model, beside
 the LightGBM feature pipeline alone. Writes benchmarks/results/sepsis.json.
 """
@@ -28,15 +29,16 @@ from medai.risk.sepsis.task import load_cohort, split_stays
 from medai.risk.sepsis.utility import best_threshold
 
 
-def gru_row(gru_dir: Path, stays) -> dict:
-    """The GRU's figures at its own utility-optimal threshold on the same stays."""
-    from medai.risk.sepsis.gru import SepsisGRU
-
-    gru = SepsisGRU.load(gru_dir)
+def component_rows(model, stays) -> list[dict]:
+    """The shipped model's LightGBM and GRU components alone, each at its own utility-optimal threshold."""
     labels = [s.labels for s in stays]
-    scores = [gru.predict_proba(s.values) for s in stays]
-    threshold = best_threshold(labels, scores).threshold
-    return evaluate_scores("GRU (deep, sequence)", labels, scores, threshold, 6.0).row()
+    lgbm_scores = [model.lgbm.predict_proba(stay_features(s.values)) for s in stays]
+    gru_scores = [model.gru_stay(s.values) for s in stays]
+    rows = []
+    for name, scores in [("GRU alone (deep, sequence)", gru_scores), ("LightGBM alone", lgbm_scores)]:
+        threshold = best_threshold(labels, scores).threshold
+        rows.append(evaluate_scores(name, labels, scores, threshold, model.policy.suppression_hours).row())
+    return rows
 
 
 def batch_speed(model, stays) -> dict:
@@ -76,15 +78,13 @@ def stream_latency(model, stays, max_rows: int = 5000) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--gru", type=Path, default=None, help="A trained SepsisGRU folder to include.")
     parser.add_argument("--speed-stays", type=int, default=500)
     args = parser.parse_args()
     model = load_shipped_model()
     _, validation = split_stays(load_cohort(args.data))
     print(f"validation split: {len(validation)} patients, {sum(len(s.values) for s in validation)} hours", flush=True)
     rows, _, _ = comparison_rows(validation, model)
-    if args.gru:
-        rows.insert(1, gru_row(args.gru, validation))
+    rows[1:1] = component_rows(model, validation)
     speed = {"batch": batch_speed(model, validation[:args.speed_stays]), "stream": stream_latency(model, validation)}
     header = f"{'model':28} {'utility':>8} {'AUROC':>7} {'AUPRC':>7} {'alerts/100pd':>13} {'lead h':>7} {'threshold':>9}"
     print(header)

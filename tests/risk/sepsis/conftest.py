@@ -52,3 +52,16 @@ def tiny_model(synthetic_stays) -> SepsisModel:
                           n_jobs=1).fit(table.X, table.y, held.X, held.y, log_every=0)
     calibration = fit_calibration(lgbm.predict_proba(held.X), held.y)
     return SepsisModel(lgbm, calibration, AlertPolicy(threshold=0.3, suppression_hours=6, escalation_delta=0.2))
+
+
+@pytest.fixture(scope="session")
+def blended_model(tiny_model, synthetic_stays, tmp_path_factory):
+    """The tiny LightGBM blended with a tiny GRU whose single step runs on onnxruntime."""
+    from medai.risk.sepsis.gru import SepsisGRU
+    from medai.risk.sepsis.sequence import GRUStream
+
+    folder = tmp_path_factory.mktemp("gru")
+    gru = SepsisGRU(hidden_size=8, num_layers=1, epochs=2, patience=1, seed=0).fit(synthetic_stays[:60], synthetic_stays[60:])
+    gru.save(folder)
+    return SepsisModel(tiny_model.lgbm, tiny_model.calibration, tiny_model.policy,
+                       gru=GRUStream.from_dir(folder, backend="onnx"), gru_weight=0.3), folder

@@ -200,6 +200,21 @@ class GRUStream:
         logit, self.hidden = self._step(x, self.hidden)
         return float(calibrated_probability(logit, self.platt))
 
+    def peek(self, row: np.ndarray) -> float:
+        """The probability if ``row`` were the next hour, without advancing the stream."""
+        saved = (self.featurizer.hour, self.featurizer.last_value.copy(), self.featurizer.last_hour.copy(), self.hidden)
+        try:
+            return self.update(row)
+        finally:
+            self.featurizer.hour, self.featurizer.last_value, self.featurizer.last_hour, self.hidden = saved
+
+    def fresh(self) -> GRUStream:
+        """A new stream (empty state) sharing this one's step function, statistics and calibration."""
+        clone = GRUStream.__new__(GRUStream)
+        clone._step, clone.platt, clone.featurizer = self._step, self.platt, StreamFeaturizer(self.featurizer.stats)
+        clone.hidden = np.zeros_like(self.hidden)
+        return clone
+
     @classmethod
     def from_dir(cls, path: str | Path, backend: str = "auto", threads: int = 1) -> GRUStream:
         """A stream for a saved model: onnxruntime when ``gru_step.onnx`` is there (``backend='auto'``), else torch."""
