@@ -59,3 +59,12 @@ def test_document_reference_text_round_trips_base64():
     resource = record_to_fhir(note)
     validate_resource(resource)
     assert record_from_fhir(resource).text == note.text
+
+
+def test_encounter_reason_references_round_trip():
+    encounter = records.Encounter(id="e1", patient_id="p1", status="in-progress", class_code="IMP",
+                                  reason_references=["Condition/c1"])
+    resource = record_to_fhir(encounter)
+    validate_resource(resource)
+    assert resource["reasonReference"] == [{"reference": "Condition/c1"}]
+    assert record_from_fhir(resource) == encounter

@@ -75,6 +75,7 @@ class Encounter(Record):
     end: datetime | None = None
     location: str | None = None
     reasons: list[Concept] = Field(default_factory=list)
+    reason_references: list[str] = Field(default_factory=list, description="'Type/id' of Conditions or Observations that are the reason.")
 
 
 class Component(BaseModel):

@@ -31,7 +31,8 @@ def _encounter(res: dict) -> r.Encounter:
     return r.Encounter(id=res["id"], patient_id=reference_id(res.get("subject"), "Patient"), status=res["status"],
                        class_code=(res.get("class") or {}).get("code"), type=[read_concept(t) for t in res.get("type", [])],
                        start=parse_datetime(period.get("start")), end=parse_datetime(period.get("end")), location=location,
-                       reasons=[read_concept(c) for c in res.get("reasonCode", [])])
+                       reasons=[read_concept(c) for c in res.get("reasonCode", [])],
+                       reason_references=[r["reference"] for r in res.get("reasonReference", []) if "reference" in r])
 
 
 def _quantity(code: str | None, quantity: dict, location: str) -> tuple[float | None, str | None]:

@@ -35,7 +35,8 @@ def _encounter(rec: r.Encounter) -> dict:
             "type": [write_concept(t) for t in rec.type], "subject": make_reference("Patient", rec.patient_id),
             "period": {"start": format_datetime(rec.start), "end": format_datetime(rec.end)},
             "location": [{"location": {"display": rec.location}}] if rec.location else [],
-            "reasonCode": [write_concept(c) for c in rec.reasons]}
+            "reasonCode": [write_concept(c) for c in rec.reasons],
+            "reasonReference": [{"reference": r} for r in rec.reason_references]}
 
 
 def _observation(rec: r.Observation) -> dict:
