@@ -57,7 +57,7 @@ def ingest(path: Path = typer.Argument(..., exists=True, help="A FHIR Bundle JSO
     """Ingest FHIR R4 Bundles: each bundle in one transaction, rejected whole when any resource is bad."""
     from collections import Counter
 
-    from medai.datasets.synthea import bundle_files, read_bundle
+    from medai.core.fhir.files import bundle_files, read_bundle
     from medai.errors import InvalidInput
     from medai.store.db import open_database
     from medai.store.ingest import ingest_bundle

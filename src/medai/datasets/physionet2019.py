@@ -36,6 +36,13 @@ class PatientStay:
         """One variable over the stay."""
         return self.values[:, self.columns.index(name)]
 
+    def subgroups(self) -> dict[str, str]:
+        """The stay's age band, sex and ICU unit, as reported in subgroup tables."""
+        age = self.column("Age")[0]
+        unit = "MICU" if self.column("Unit1")[0] == 1 else "SICU" if self.column("Unit2")[0] == 1 else "unrecorded"
+        return {"age band": "<45" if age < 45 else "45-64" if age < 65 else "65-79" if age < 80 else "80+",
+                "sex": "male" if self.column("Gender")[0] == 1 else "female", "unit": unit}
+
 
 def parse_psv(text: str, name: str) -> PatientStay:
     """Parse one PSV file; ``InvalidInput`` names the file, row and field of any problem."""

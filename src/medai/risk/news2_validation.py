@@ -42,19 +42,16 @@ def hourly_scores(stay: physionet2019.PatientStay, scorer: News2Scorer) -> np.nd
 def score_dataset(root: Path | None = None, limit: int | None = None) -> dict[str, np.ndarray]:
     """Hourly NEWS2, labels, patient ids and subgroup variables for hospital A."""
     scorer = News2Scorer().fit()
-    parts: dict[str, list] = {k: [] for k in ("score", "label", "patient", "age_band", "sex", "unit")}
+    parts: dict[str, list] = {k: [] for k in ("score", "label", "patient", "age band", "sex", "unit")}
     for stay in physionet2019.load(root, limit=limit):
         scores = hourly_scores(stay, scorer)
         keep = ~np.isnan(scores)
         n = int(keep.sum())
-        age = stay.column("Age")[0]
-        unit = "MICU" if stay.column("Unit1")[0] == 1 else "SICU" if stay.column("Unit2")[0] == 1 else "unknown"
         parts["score"].append(scores[keep])
         parts["label"].append(stay.labels[keep])
         parts["patient"].append(np.full(n, stay.patient_id))
-        parts["age_band"].append(np.full(n, "<45" if age < 45 else "45-64" if age < 65 else "65-79" if age < 80 else "80+"))
-        parts["sex"].append(np.full(n, "male" if stay.column("Gender")[0] == 1 else "female"))
-        parts["unit"].append(np.full(n, unit))
+        for key, level in stay.subgroups().items():
+            parts[key].append(np.full(n, level))
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -63,7 +60,7 @@ def build_package(out_dir: Path, root: Path | None = None, limit: int | None = N
     from medai.evaluate import evaluate, save_plots
 
     data = score_dataset(root, limit)
-    groups = {"age band": data["age_band"], "sex": data["sex"], "unit": data["unit"]}
+    groups = {key: data[key] for key in ("age band", "sex", "unit")}
     result = evaluate(data["label"], data["score"], THRESHOLD, title="NEWS2 vs sepsis (hourly), PhysioNet 2019 hospital A",
                       groups=groups, cluster=data["patient"], n_boot=n_boot)
     n_patients = int(len(np.unique(data["patient"])))

@@ -38,22 +38,31 @@ def _filled(stay: PatientStay, *names: str) -> dict[str, np.ndarray]:
     return {name: filled[:, i] for i, name in enumerate(names)}
 
 
+def qsofa_count(resp, sbp):
+    """qSOFA criteria met without mentation (0-2) for values or arrays; NaN (unmeasured) meets none."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(resp >= 22, dtype=float) + np.asarray(sbp <= 100, dtype=float)
+
+
+def sirs_count(temp, hr, resp, paco2, wbc):
+    """SIRS criteria met (0-4) for values or arrays; NaN (unmeasured) meets none."""
+    with np.errstate(invalid="ignore"):
+        temperature = np.asarray((temp > 38) | (temp < 36), dtype=float)
+        respiration = np.asarray((resp > 20) | (paco2 < 32), dtype=float)
+        white_cells = np.asarray((wbc > 12) | (wbc < 4), dtype=float)
+        return temperature + np.asarray(hr > 90, dtype=float) + respiration + white_cells
+
+
 def qsofa(stay: PatientStay) -> np.ndarray:
     """Hourly qSOFA without mentation (0-2): Resp >= 22 and SBP <= 100 score 1 each; unmeasured scores 0."""
     v = _filled(stay, "Resp", "SBP")
-    with np.errstate(invalid="ignore"):
-        return (v["Resp"] >= 22).astype(float) + (v["SBP"] <= 100)
+    return qsofa_count(v["Resp"], v["SBP"])
 
 
 def sirs(stay: PatientStay) -> np.ndarray:
     """Hourly SIRS criteria met (0-4): temperature, heart rate, respiration/PaCO2, WBC; unmeasured scores 0."""
     v = _filled(stay, "Temp", "HR", "Resp", "PaCO2", "WBC")
-    with np.errstate(invalid="ignore"):
-        temperature = (v["Temp"] > 38) | (v["Temp"] < 36)
-        heart_rate = v["HR"] > 90
-        respiration = (v["Resp"] > 20) | (v["PaCO2"] < 32)
-        white_cells = (v["WBC"] > 12) | (v["WBC"] < 4)
-    return temperature.astype(float) + heart_rate + respiration + white_cells
+    return sirs_count(v["Temp"], v["HR"], v["Resp"], v["PaCO2"], v["WBC"])
 
 
 @lru_cache(maxsize=1)

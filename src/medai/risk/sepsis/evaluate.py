@@ -31,18 +31,9 @@ class SepsisEvaluation:
 
 def subgroups_of(stays: list[PatientStay]) -> dict[str, np.ndarray]:
     """Per-row subgroup labels: age band, sex and ICU unit (from the challenge's columns)."""
-    def per_row(fn) -> np.ndarray:
-        return np.concatenate([np.full(len(s.values), fn(s)) for s in stays])
-
-    def unit(s: PatientStay) -> str:
-        return "MICU" if s.column("Unit1")[0] == 1 else "SICU" if s.column("Unit2")[0] == 1 else "unrecorded"
-
-    def age(s: PatientStay) -> str:
-        a = s.column("Age")[0]
-        return "<45" if a < 45 else "45-64" if a < 65 else "65-79" if a < 80 else "80+"
-
-    return {"age band": per_row(age), "sex": per_row(lambda s: "male" if s.column("Gender")[0] == 1 else "female"),
-            "unit": per_row(unit)}
+    per_stay = [s.subgroups() for s in stays]
+    return {key: np.concatenate([np.full(len(s.values), g[key]) for s, g in zip(stays, per_stay)])
+            for key in ("age band", "sex", "unit")}
 
 
 def evaluate_scores(name: str, labels: list[np.ndarray], scores: list[np.ndarray], threshold: float,

@@ -15,7 +15,7 @@ _DERIVED = {"shock_index": "Shock index (HR/SBP)", "sirs_count": "SIRS criteria 
             "Age": "Age", "Gender": "Sex", "ICULOS": "Hours in ICU"}
 
 
-_DISPLAY_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "10*3/uL": "×10³/µL", "1": "", "[pH]": "", "/min": "/min"}
+_DISPLAY_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "10*3/uL": "×10³/µL", "1": "", "[pH]": ""}
 
 
 def _fmt(value: float) -> str:

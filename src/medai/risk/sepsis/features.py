@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from medai.datasets.physionet2019 import COLUMNS
+from medai.risk.sepsis.baselines import qsofa_count, sirs_count
 
 CLINICAL = COLUMNS[:34]
 VITALS = ["HR", "O2Sat", "Temp", "SBP", "MAP", "DBP", "Resp"]
@@ -84,8 +85,8 @@ class FeatureState:
         value = {name: self.last[i] for i, name in enumerate(CLINICAL)}
         hr, sbp, resp, temp, wbc, paco2 = (value[k] for k in ("HR", "SBP", "Resp", "Temp", "WBC", "PaCO2"))
         shock = hr / sbp if sbp and not np.isnan(sbp) and sbp > 0 else np.nan
-        sirs = (temp > 38 or temp < 36) + (hr > 90) + (resp > 20 or paco2 < 32) + (wbc > 12 or wbc < 4)
-        qsofa = (resp >= 22) + (sbp <= 100)
+        sirs = float(sirs_count(hr=hr, temp=temp, resp=resp, paco2=paco2, wbc=wbc))
+        qsofa = float(qsofa_count(resp, sbp))
         return np.array([shock, sirs, qsofa, row[_COL["Age"]], row[_COL["Gender"]], row[_COL["ICULOS"]]], dtype=float)
 
 

@@ -10,9 +10,9 @@ and the GRU is unidirectional.
 ``update(row)`` is one GRU step on the carried hidden state; ``save`` writes the single step as
 ONNX ``(x_t, h_prev) -> (logit, h_next)`` so streaming runs on onnxruntime without torch.
 
-Train the packaged model with::
+``medai sepsis train`` trains it as part of the shipped blend; to train and inspect it alone::
 
-    python -m medai.risk.sepsis.gru --data /work/shared/data --out /tmp/gru/model
+    python -m medai.risk.sepsis.gru --data "$MEDAI_DATA_DIR" --out gru-model
 """
 
 from __future__ import annotations

@@ -118,18 +118,18 @@ class SepsisStream:
 
     def update(self, row: np.ndarray) -> float:
         """Consume one hourly row (40 challenge columns, NaN = not measured); return the calibrated risk."""
-        features = self.state.update(row)
-        self.last_features, self.last_state = features, self.state
-        gru_p = np.array([self.gru_stream.update(row)]) if self.gru_stream is not None else None
-        return float(self.model.predict_features(features[None, :], gru_p)[0])
+        gru_p = self.gru_stream.update(row) if self.gru_stream is not None else None
+        return self._score(self.state, row, gru_p)
 
     def peek(self, row: np.ndarray) -> float:
         """The risk if ``row`` were the next hour, without committing it (for an hour still filling up)."""
-        state = self.state.copy()
+        gru_p = self.gru_stream.peek(row) if self.gru_stream is not None else None
+        return self._score(self.state.copy(), row, gru_p)
+
+    def _score(self, state: FeatureState, row: np.ndarray, gru_p: float | None) -> float:
         features = state.update(row)
         self.last_features, self.last_state = features, state
-        gru_p = np.array([self.gru_stream.peek(row)]) if self.gru_stream is not None else None
-        return float(self.model.predict_features(features[None, :], gru_p)[0])
+        return float(self.model.predict_features(features[None, :], None if gru_p is None else np.array([gru_p]))[0])
 
     def explain(self, probability: float):
         """The explanation of the latest risk (from ``update`` or ``peek``), in clinical words."""

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from medai.core.fhir import record_from_fhir
 from medai.core.prediction import ModelIdentity
-from medai.core.records import Observation
 from medai.errors import InvalidInput
 from medai.models import default_registry
 from medai.risk.cards import news2_card
 from medai.risk.news2 import News2Scorer
-from medai.risk.task import TEMPERATURE_CODES, latest_vitals, news2_prediction
+from medai.risk.task import latest_parameters, latest_vitals, news2_prediction
 from medai.service.applications import Application, CdsInvocation, CdsResult, CdsService
 from medai.service.deps import ANY_PERSON, check_patient_access, require_roles
 from medai.service.predictions import record_prediction
@@ -33,8 +32,7 @@ def news2_model() -> tuple[News2Scorer, ModelIdentity]:
 
 
 def _vitals_from_prefetch(bundle: dict, scorer: News2Scorer) -> dict[str, float | None]:
-    codes = {p.loinc: name for name, p in scorer.table_.parameters.items()} | {c: "temperature" for c in TEMPERATURE_CODES}
-    latest: dict[str, tuple[datetime, float]] = {}
+    measurements = []
     for index, entry in enumerate(bundle.get("entry") or []):
         resource = entry.get("resource") or {}
         if resource.get("resourceType") != "Observation":
@@ -43,12 +41,8 @@ def _vitals_from_prefetch(bundle: dict, scorer: News2Scorer) -> dict[str, float 
             record = record_from_fhir(resource)
         except (InvalidInput, KeyError) as error:
             raise HTTPException(400, f"prefetch.vitals.entry[{index}]: {error}") from None
-        assert isinstance(record, Observation)
-        name = codes.get(record.loinc or "")
-        when = record.effective or datetime.min.replace(tzinfo=timezone.utc)
-        if name and record.value is not None and (name not in latest or when > latest[name][0]):
-            latest[name] = (when, record.value)
-    return {name: latest[name][1] if name in latest else None for name in scorer.table_.parameters}
+        measurements.append((record.loinc, record.effective or datetime.min.replace(tzinfo=timezone.utc), record.value))
+    return latest_parameters(measurements, scorer)
 
 
 def _vitals(invocation: CdsInvocation, patient_id: str, scorer: News2Scorer) -> dict[str, float | None]:

@@ -103,7 +103,9 @@ def on_observation(app: FastAPI, principal: Principal, observation: Observation)
     if model is None or observation.patient_id is None or observation.effective is None:
         return
     with _monitor_lock:
-        monitor = app.state.runtime.get("sepsis_monitor") or app.state.runtime.setdefault("sepsis_monitor", SepsisMonitor(model))
+        if "sepsis_monitor" not in app.state.runtime:
+            app.state.runtime["sepsis_monitor"] = SepsisMonitor(model)
+        monitor = app.state.runtime["sepsis_monitor"]
         if not monitor.is_monitoring(observation.patient_id):  # first observation since start-up: warm up from the store
             with app.state.engine.connect() as connection:
                 stay = stored_stay(connection, observation.patient_id, observation.effective)
