@@ -40,11 +40,11 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "pneumonia-cxr": Recipe(epochs=40, batch_size=128, learning_rate=3e-3, widths=(32, 64, 128, 256)),
+    "pneumonia-cxr": Recipe(epochs=20, batch_size=128, learning_rate=3e-3, widths=(32, 64, 128, 256)),
     "retinamnist": Recipe(epochs=60, batch_size=64, learning_rate=2e-3, widths=(32, 64, 128, 256)),
-    "dr-grade": Recipe(epochs=70, batch_size=24, learning_rate=2e-3),
+    "dr-grade": Recipe(epochs=60, batch_size=24, learning_rate=2e-3),
     "lung-nodule-malignancy": Recipe(epochs=60, batch_size=32, learning_rate=2e-3),
-    "fracture": Recipe(epochs=40, batch_size=32, learning_rate=2e-3),
+    "fracture": Recipe(epochs=30, batch_size=32, learning_rate=2e-3),
 }
 
 LIMITATIONS: dict[str, list[str]] = {
@@ -124,8 +124,12 @@ def build_card(task: ImagingTask, cohort: Cohort, evaluation: ImagingEvaluation,
 
 def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Path,
                       log: Callable[[str], None] = print, epochs: int | None = None, n_boot: int = 500,
-                      cache_dir: Path | None = None) -> Path:
-    """Train ``task_name``, validate, and write its package to ``out_dir`` (which must not exist)."""
+                      cache_dir: Path | None = None, threads: int = 2) -> Path:
+    """Train ``task_name``, validate, and write its package to ``out_dir`` (which must not exist).
+
+    ``threads`` is the number of PyTorch threads; use 1 on a machine busy with other work, where
+    oversubscribed threads slow training far more than they help.
+    """
     from medai.evaluate import save_plots, threshold_for_sensitivity
 
     task = get_task(task_name)
@@ -135,7 +139,7 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
     X, y = prepare_cases(task, cohort.train, cache_dir, log)
     X_val, y_val = prepare_cases(task, cohort.validation, cache_dir, log)
     model = ImageClassifier(task.name, epochs=epochs or recipe.epochs, batch_size=recipe.batch_size,
-                            learning_rate=recipe.learning_rate, widths=recipe.widths, log=log)
+                            learning_rate=recipe.learning_rate, widths=recipe.widths, threads=threads, log=log)
     model.fit(X, y, X_val, y_val).calibrate(X_val, y_val)
     proba = model.predict_proba(X_val)
     positive = np.isin(y_val, task.positive_classes).astype(int)
