@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from medai.cli import admin, catalog
+from medai.cli import admin, catalog, imaging
 from medai.cli.sepsis import sepsis_app
+from medai.cli.treatment import treatment_app
 from medai.config import get_settings
 
 app = typer.Typer(help="medai: clinical AI on FHIR R4 and CDS Hooks.", no_args_is_help=True)
@@ -22,6 +23,8 @@ app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.clients_app, name="clients")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(sepsis_app, name="sepsis")
+app.add_typer(imaging.imaging_app, name="imaging")
+app.add_typer(treatment_app, name="treatment")
 console = Console()
 
 

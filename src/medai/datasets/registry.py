@@ -62,6 +62,39 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
             "CC BY 4.0",
             "Abedeen I et al. FracAtlas: a dataset for fracture classification, localization and segmentation "
             "of musculoskeletal radiographs. Sci Data 10:521 (2023)"),
+    Dataset("flusight", "flusight",
+            {"target-data/target-hospital-admissions.csv": "bcb74fe9b67ab8ca0d1681ec090983e1a033dd6fbb55c99b626ab8443857b5f0",
+             "target-data/target-ed-visits-prop.csv": "3d388387f18c0f15906c9ae15dda0f3dfed49095ac632a6791dfe2f70d5e61eb",
+             "auxiliary-data/locations.csv": "80aaa24750044a837e063812a1d0a22339c8b3a92513f71a23dac613eaaa29e0",
+             "target-data-archive_hospital-admissions_asof_to_2024-06-30.zip":
+                 "bfb5a651a0f53cc669a65d2dc6b6ccd7e82b108960e6d5300ed838f3a7acdea7",
+             "model-output_FluSight-ensemble_2023-24.zip": "2127098dd9fbc6257893193cc10659f8585fd7c6aef0d23bff0bdd0d3f9c8094",
+             "model-output_FluSight-baseline_2023-24.zip": "86d062abce20c127e655e0004e0ff7014456394327af654bacf89ccc1d0e61b1"},
+            "U.S. public domain (CDC/NHSN target data); CC BY 4.0 (FluSight-ensemble and FluSight-baseline forecasts)",
+            "CDC FluSight forecast hub, github.com/cdcepi/FluSight-forecast-hub (NHSN weekly confirmed influenza "
+            "hospital admissions); Mathis SM et al. Nat Commun 15:6289 (2024)"),
+    Dataset("ilinet", "ilinet", {"ILINet.csv": "10894565592e46dca172a17593550535d7654253da1024869ce6f81d5f73c727"},
+            "U.S. public domain (CDC FluView)",
+            "CDC U.S. Outpatient Influenza-like Illness Surveillance Network (ILINet), FluView Interactive"),
+    Dataset("hhs_capacity", "hhs_hospital_capacity_state",
+            {"COVID-19_Reported_Patient_Impact_and_Hospital_Capacity_by_State_Timeseries.csv.gz":
+                 "d5365ded4c20feb6a06445877aa88354e86bd8beb77321f79ea819671fa1c248"},
+            "ODbL 1.0 (healthdata.gov catalogue entry; U.S. HHS federal data)",
+            "U.S. HHS, COVID-19 Reported Patient Impact and Hospital Capacity by State Timeseries, healthdata.gov "
+            "g62h-syeh (reduced 13-column copy)"),
+    Dataset("warfarin_iwpc", "warfarin_iwpc",
+            {"warfarin.csv": "7c81c8b2c72fae85625f692b0a98d6240f0051c2e7fd7cd2470ffe4b21d82632",
+             "metadata.xls": "b442e999049e27f2058f12f20df4f5e75d1744f3768e4c6689f645ca1c27eb9b"},
+            "CC BY-SA 4.0 (PharmGKB data licence; check PharmGKB's terms before redistributing)",
+            "International Warfarin Pharmacogenetics Consortium. Estimation of the warfarin dose with clinical and "
+            "pharmacogenetic data. N Engl J Med 360:753-764 (2009); data via PharmGKB"),
+    Dataset("civic", "civic",
+            {"nightly-ClinicalEvidenceSummaries.tsv": "bad01f00b49aea46de6f0d82dde5955e31450ba9f2edf1efff52f0c33275d117",
+             "nightly-VariantSummaries.tsv": "1640988dce0902b5aa13242ea1e560ea7014a51c7b6bf2d04ea4397a52a82698",
+             "nightly-GeneSummaries.tsv": "6053629fc17ae055598eb426c531d591104a3cc91c2cc8842a333ce9e13a78dc"},
+            "CC0 1.0 (CIViC; nightly export of May 2018)",
+            "Griffith M et al. CIViC is a community knowledgebase for expert crowdsourcing the clinical interpretation "
+            "of variants in cancer. Nat Genet 49(2):170-174 (2017)"),
 ]}
 
 

@@ -57,8 +57,17 @@ def _new_uid() -> str:
     return f"2.25.{uuid.uuid4().int}"
 
 
-def _percent(value: float) -> str:
-    return f"{value:.0%}" if value >= 0.01 else f"{value:.1%}"
+def _percent(value: float, decimals: int = 0) -> str:
+    return f"{value:.{decimals}%}" if value >= 0.01 else f"{value:.{decimals + 1}%}"
+
+
+def percent_pair(probability: float, threshold: float) -> tuple[str, str]:
+    """Probability and threshold as percentages, with a decimal more when whole percents would look equal."""
+    for decimals in (0, 1, 2):
+        shown = _percent(probability, decimals), _percent(threshold, decimals)
+        if shown[0] != shown[1] or probability == threshold:
+            return shown
+    return shown
 
 
 def _subject(patient_id: str | None) -> dict:
@@ -72,13 +81,16 @@ def _model_line(result: ImagingResult) -> str:
 
 def finding_sentence(result: ImagingResult) -> str:
     """The finding in one line: probability, threshold and whether it counts as positive."""
-    verdict = "positive" if result.positive else "negative"
-    return (f"{result.task.finding[:1].upper()}{result.task.finding[1:]}: {_percent(result.positive_probability)} "
-            f"({verdict}; threshold {_percent(result.threshold)})")
+    return _sentence(result.task.finding, result.positive_probability, result.threshold)
 
 
-def imaging_study(result: ImagingResult, image: Image | None = None, patient_id: str | None = None,
-                  when: datetime | None = None) -> dict:
+def _sentence(finding: str, probability: float, threshold: float) -> str:
+    shown, limit = percent_pair(probability, threshold)
+    verdict = "positive" if probability >= threshold else "negative"
+    return f"{finding[:1].upper()}{finding[1:]}: {shown} ({verdict}; threshold {limit})"
+
+
+def imaging_study(result: ImagingResult, image: Image | None = None, patient_id: str | None = None) -> dict:
     """An ``ImagingStudy`` for the read image: DICOM UIDs and modality from ``image`` when it has them."""
     meta = image.metadata if image is not None else {}
     modality = image.modality if image is not None and image.modality not in ("", "OT") else result.task.modality
@@ -89,7 +101,7 @@ def imaging_study(result: ImagingResult, image: Image | None = None, patient_id:
         series["instance"] = [{"uid": str(meta["SOPInstanceUID"]), "sopClass": {"system": DICOM_UID, "code": f"urn:oid:{meta['SOPClassUID']}"}}]
     return {"resourceType": "ImagingStudy", "id": str(uuid.uuid4()), "status": "available",
             "identifier": [{"system": DICOM_UID, "value": f"urn:oid:{study_uid}"}],
-            "subject": _subject(patient_id), "started": _now(when),
+            "subject": _subject(patient_id),
             "modality": [{"system": DCM, "code": modality}], "numberOfSeries": 1, "numberOfInstances": 1,
             "description": str(meta.get("StudyDescription") or f"{result.task.body_site} image read by {result.model_id}"),
             "series": [series]}
@@ -165,7 +177,7 @@ def imaging_resources(result: ImagingResult, image: Image | None = None, patient
                       study_id: str | None = None, status: str = "preliminary",
                       when: datetime | None = None) -> ImagingResources:
     """All resources of one read: a new ``ImagingStudy`` unless ``study_id`` names a stored one."""
-    study = None if study_id else imaging_study(result, image, patient_id, when)
+    study = None if study_id else imaging_study(result, image, patient_id)
     study_ref = f"ImagingStudy/{study_id or study['id']}"
     observations = finding_observations(result, study_ref, patient_id, status, when)
     return ImagingResources(study, observations, diagnostic_report(result, study_ref, observations, patient_id, status, when))
@@ -208,8 +220,7 @@ def finding_card(*, card_id: str, finding: str, probability: float, threshold: f
                  limitations: Sequence[str] = (), label: str | None = None) -> dict:
     """A CDS Hooks card for one imaging finding: ``warning`` when positive, ``info`` otherwise."""
     positive = probability >= threshold
-    summary = (f"{finding[:1].upper()}{finding[1:]}: {_percent(probability)} "
-               f"({'positive' if positive else 'negative'}; threshold {_percent(threshold)})")
+    summary = _sentence(finding, probability, threshold)
     limits = "\n".join(f"- {item}" for item in limitations) or "- see the model card"
     detail = (f"**AI finding:** {summary}" + (f"; most probable class *{label}*" if label else "") + ".\n\n"
               f"**The heat map:** {HEATMAP_TEXT}\n\n**Limits of the model:**\n{limits}\n\n"
@@ -253,6 +264,11 @@ class StoredRead:
     def positive(self) -> bool:
         """True when the probability reaches the threshold."""
         return self.probability >= self.threshold
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """Probability and threshold as percentages that never look equal when they differ."""
+        return percent_pair(self.probability, self.threshold)
 
 
 def _reference_id(reference: dict | None, resource_type: str) -> str | None:

@@ -67,7 +67,8 @@ class Application:
 
 def installed_applications() -> list[Application]:
     """Every application the service mounts. Add new applications here."""
+    from medai.service.routers.imaging import imaging_application
     from medai.service.routers.risk import risk_application
     from medai.service.routers.sepsis import sepsis_application
 
-    return [risk_application(), sepsis_application()]
+    return [risk_application(), sepsis_application(), imaging_application()]

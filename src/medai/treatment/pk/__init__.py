@@ -1,0 +1,1 @@
+"""Pharmacokinetics: one-compartment infusion superposition and Bayesian MAP estimation of individual parameters."""
