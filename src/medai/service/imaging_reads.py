@@ -29,7 +29,7 @@ from medai.imaging.predict import ImagingResult, load_model, predict_images, rea
 from medai.imaging.tasks import TASKS
 from medai.models import ModelNotFoundError, ModelPackageError, default_registry
 from medai.service.deps import check_patient_access
-from medai.service.predictions import record_prediction
+from medai.service.predictions import store_prediction
 from medai.service.uploads import SavedUpload, save_upload
 from medai.store import clinical
 from medai.store.accounts import Principal
@@ -186,9 +186,9 @@ def perform_read(app: FastAPI, principal: Principal, model: ImagingModel, reques
     resources = imaging_resources(result, image, request.patient_id, request.study_id)
     limitations = model.package.card.limitations[:3]
     prediction = imaging_prediction(result, request.patient_id, f"DiagnosticReport/{resources.report['id']}", limitations)
-    with app.state.engine.begin() as connection:
+    with app.state.engine.begin() as connection:  # the resources, the prediction and its audit record: all or nothing
         ingest_bundle(connection, transaction_bundle(resources.all()))
-    record_prediction(app.state.engine, principal, prediction, action=f"predict:imaging:{model.task.name}")
+        store_prediction(connection, principal, prediction, action=f"predict:imaging:{model.task.name}")
     return ImagingRead(result, resources, prediction, limitations)
 
 

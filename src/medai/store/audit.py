@@ -49,19 +49,25 @@ def _normalise_time(value: datetime) -> datetime:
 def append(engine: Engine, event: AuditEvent) -> int:
     """Append one event in its own transaction; returns its sequence number."""
     with _append_lock, engine.begin() as connection:
-        head = connection.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).first()
-        seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
-        row = {"seq": seq, "time": _normalise_time(datetime.now(timezone.utc)), "actor": event.actor, "role": event.role,
-               "action": event.action, "patient_id": event.patient_id, "model_id": event.model_id,
-               "model_version": event.model_version, "weights_sha256": event.weights_sha256, "outcome": event.outcome,
-               "detail": json.dumps(event.detail, sort_keys=True, default=str), "prev_hash": prev_hash}
-        row["hash"] = _digest(row)
-        connection.execute(insert(audit_log), row)
-        if head:
-            connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=row["hash"]))
-        else:
-            connection.execute(insert(audit_head), {"id": 1, "seq": seq, "hash": row["hash"]})
-        return seq
+        return append_in(connection, event)
+
+
+def append_in(connection: Connection, event: AuditEvent) -> int:
+    """Append one event inside the caller's transaction, so it commits or rolls back with the
+    change it records; the head row is locked (``FOR UPDATE``) until that transaction ends."""
+    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    row = {"seq": seq, "time": _normalise_time(datetime.now(timezone.utc)), "actor": event.actor, "role": event.role,
+           "action": event.action, "patient_id": event.patient_id, "model_id": event.model_id,
+           "model_version": event.model_version, "weights_sha256": event.weights_sha256, "outcome": event.outcome,
+           "detail": json.dumps(event.detail, sort_keys=True, default=str), "prev_hash": prev_hash}
+    row["hash"] = _digest(row)
+    connection.execute(insert(audit_log), row)
+    if head:
+        connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=row["hash"]))
+    else:
+        connection.execute(insert(audit_head), {"id": 1, "seq": seq, "hash": row["hash"]})
+    return seq
 
 
 @dataclass
