@@ -70,5 +70,6 @@ def installed_applications() -> list[Application]:
     from medai.service.routers.imaging import imaging_application
     from medai.service.routers.risk import risk_application
     from medai.service.routers.sepsis import sepsis_application
+    from medai.service.routers.treatment import treatment_application
 
-    return [risk_application(), sepsis_application(), imaging_application()]
+    return [risk_application(), sepsis_application(), imaging_application(), treatment_application()]
