@@ -11,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medai.cli import admin, catalog, imaging
+from medai.cli.notes import notes_app
+from medai.cli.readmission import readmission_app
 from medai.cli.sepsis import sepsis_app
 from medai.cli.treatment import treatment_app
 from medai.config import get_settings
@@ -25,6 +27,8 @@ app.add_typer(admin.audit_app, name="audit")
 app.add_typer(sepsis_app, name="sepsis")
 app.add_typer(imaging.imaging_app, name="imaging")
 app.add_typer(treatment_app, name="treatment")
+app.add_typer(notes_app, name="notes")
+app.add_typer(readmission_app, name="readmission")
 console = Console()
 
 
