@@ -94,3 +94,21 @@ def test_lidc_series_with_reader_centre_predicts_the_malignant_nodule(data_dir):
     (result,) = predict_paths(model, [folder], centre=centre, explain=True)
     assert result.positive_probability > 0.5  # rated malignancy 5, 5, 5 and 4 by the four readers
     assert result.overlay_png.startswith(b"\x89PNG")
+
+
+def test_a_file_the_model_cannot_use_goes_to_on_error_and_the_rest_are_scored(tmp_path):
+    _write_inputs(tmp_path)
+    series = tmp_path / "volume.nii.gz"
+    nibabel.save(nibabel.Nifti1Image(np.full((40, 40, 12), -800, dtype=np.int16), np.diag([0.7, 0.7, 2.5, 1])), series)
+    errors = []
+    results = predict_paths(load_model("lung-nodule-malignancy"), [tmp_path / "a.png", series],
+                            on_error=lambda p, e: errors.append((p.name, str(e))))
+    assert [r.source for r in results] == [str(series)]
+    assert errors and errors[0][0] == "a.png" and "3D CT volume" in errors[0][1]
+
+
+def test_overlay_names_keep_dotted_folder_names():
+    from medai.imaging.predict import overlay_name
+
+    assert overlay_name("/data/1.2.840.113619/").startswith("1.2.840.113619-")
+    assert overlay_name("scan.nii.gz").startswith("scan-")

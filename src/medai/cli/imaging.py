@@ -125,15 +125,15 @@ def evaluate(model: str = typer.Argument(..., help="Installed imaging model to e
     """Re-evaluate the installed package on its dataset's validation split; write report.json and report.html."""
     from medai.imaging.cohorts import prepare_cases
     from medai.imaging.evaluate import evaluate_imaging, write_imaging_report
-    from medai.imaging.train import _groups, _saliency_examples
+    from medai.imaging.train import saliency_examples, validation_groups
 
     imaging = _load(model, "MODEL")
     cohort = _cohort(imaging.task.name, data)
     with console.status(f"Preparing {len(cohort.validation)} validation images and scoring them..."):
         X, y = prepare_cases(imaging.task, cohort.validation, _cache_dir())
         proba = imaging.predict_proba(X)
-    evaluation = evaluate_imaging(imaging.task, y, proba, imaging.threshold, _groups(cohort), n_boot=n_boot)
-    examples = _saliency_examples(imaging, X, imaging.positive_probability(proba))
+    evaluation = evaluate_imaging(imaging.task, y, proba, imaging.threshold, validation_groups(cohort), n_boot=n_boot)
+    examples = saliency_examples(imaging, X, imaging.positive_probability(proba))
     paths = write_imaging_report(out, evaluation, y, proba, examples)
     try:
         packaged = json.loads(imaging.package.file("validation_report.json").read_text())["summary"]
@@ -171,24 +171,13 @@ def _problem(exc: Exception) -> str:
 
 
 def _score_chunk(imaging, chunk: list[Path], centre, explain: bool, errors: dict[Path, str]) -> list:
-    """Predict ``chunk`` in one batch; if one image cannot be prepared, score the files one by one."""
-    from medai.imaging.image import ImageReadError
+    """Predict ``chunk`` in one batch; files that cannot be read or prepared go to ``errors``."""
     from medai.imaging.predict import predict_paths
 
     def record(path: Path, exc: Exception) -> None:
         errors[path] = _problem(exc)
 
-    try:
-        return predict_paths(imaging, chunk, centre=centre, explain=explain, batch_size=len(chunk), on_error=record)
-    except (ImageReadError, ValueError, RuntimeError):
-        pass
-    results = []
-    for path in chunk:
-        try:
-            results += predict_paths(imaging, [path], centre=centre, explain=explain, batch_size=1)
-        except (ImageReadError, ValueError, RuntimeError) as exc:
-            errors[path] = _problem(exc)
-    return results
+    return predict_paths(imaging, chunk, centre=centre, explain=explain, batch_size=len(chunk), on_error=record)
 
 
 @imaging_app.command("predict")

@@ -119,10 +119,19 @@ def crop_around(volume: Image, centre: Sequence[float], field_mm: float = NODULE
                  metadata={**volume.metadata, "crop_centre": list(centre)}, source=volume.source)
 
 
-def predict_images(model: ImagingModel, images: Sequence[Image], *, explain: bool = False) -> list[ImagingResult]:
-    """Predict a batch of already-read images (one ONNX Runtime call per batch)."""
+def predict_images(model: ImagingModel, images: Sequence[Image], *, explain: bool = False,
+                   prepared: np.ndarray | None = None) -> list[ImagingResult]:
+    """Predict a batch of already-read images (one ONNX Runtime call per batch).
+
+    ``prepared`` may hold the images' model inputs when the caller has already made them.
+    """
     task = model.task
-    X = np.stack([task.prepare(image) for image in images]) if images else np.zeros((0, task.channels, *task.size))
+    if prepared is not None:
+        X = prepared
+    elif images:
+        X = np.stack([task.prepare(image) for image in images])
+    else:
+        X = np.zeros((0, task.channels, *task.size), dtype=np.float32)
     proba = model.predict_proba(X)
     identity = model.package.identity()
     results = []
@@ -141,21 +150,25 @@ def predict_paths(model: ImagingModel, inputs: Iterable[str | Path], *, centre: 
                   explain: bool = False, batch_size: int = 32,
                   on_error: Callable[[Path, Exception], None] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> list[ImagingResult]:
-    """Predict every input (folders expanded). A file that cannot be read raises, or goes to ``on_error``."""
+    """Predict every input (folders expanded). A file that cannot be read or prepared for the model
+    raises, or goes to ``on_error`` while the rest are scored."""
     paths = collect_inputs(inputs, model.task)
     results: list[ImagingResult] = []
     for start in range(0, len(paths), batch_size):
         batch: list[Image] = []
+        arrays: list[np.ndarray] = []
         for path in paths[start:start + batch_size]:
             try:
                 image = read_for_task(path, model.task, centre)
                 image.source = str(path)
+                arrays.append(model.task.prepare(image))
                 batch.append(image)
             except (ImageReadError, ValueError) as exc:
                 if on_error is None:
                     raise
                 on_error(path, exc)
-        results.extend(predict_images(model, batch, explain=explain))
+        if batch:
+            results.extend(predict_images(model, batch, explain=explain, prepared=np.stack(arrays)))
         if progress:
             progress(min(start + batch_size, len(paths)), len(paths))
     return results
@@ -182,5 +195,10 @@ def write_predictions_csv(results: Sequence[ImagingResult], out: str | Path, tas
 
 def overlay_name(source: str) -> str:
     """A file name for a result's overlay that stays unique across folders."""
-    stem = Path(source).name.split(".")[0] or "image"
+    name = Path(source).name
+    for suffix in sorted(IMAGE_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    stem = name or "image"
     return f"{stem}-{hashlib.sha256(source.encode()).hexdigest()[:8]}.png"

@@ -69,7 +69,8 @@ def _dataset_source(task: ImagingTask, n: int) -> dict:
     return {"name": task.dataset, "citation": entry.citation, "licence": entry.licence, "n": n}
 
 
-def _groups(cohort: Cohort) -> dict[str, list[str]] | None:
+def validation_groups(cohort: Cohort) -> dict[str, list[str]] | None:
+    """Subgroup labels of the validation cases (body region, nodule size, macular-edema risk)."""
     if cohort.task.dataset == "fracatlas":
         return {"region": [c.extra["region"] for c in cohort.validation],
                 "hardware": ["hardware" if c.extra["hardware"] else "none" for c in cohort.validation]}
@@ -145,10 +146,10 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
     positive = np.isin(y_val, task.positive_classes).astype(int)
     score = model.positive_probability(proba)
     threshold = float(threshold_for_sensitivity(positive, score, SCREENING_SENSITIVITY))
-    evaluation = evaluate_imaging(task, y_val, proba, threshold, _groups(cohort), n_boot=n_boot)
+    evaluation = evaluate_imaging(task, y_val, proba, threshold, validation_groups(cohort), n_boot=n_boot)
     for name, metric in evaluation.summary.items():
         log(f"validation {name}: {metric['value']:.3f} ({metric['ci_low']:.3f}-{metric['ci_high']:.3f})")
-    examples = _saliency_examples(model, X_val, score)
+    examples = saliency_examples(model, X_val, score)
     with tempfile.TemporaryDirectory() as tmp:
         paths = save_plots(tmp, positive, score, metrics=evaluation.binary.metrics, threshold=threshold)
         files: dict[str, bytes] = export_files(model, threshold)
@@ -166,7 +167,7 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
     return package.path
 
 
-def _saliency_examples(model: ImageClassifier, X: np.ndarray, score: np.ndarray) -> list[tuple[str, bytes]]:
+def saliency_examples(model, X: np.ndarray, score: np.ndarray) -> list[tuple[str, bytes]]:
     """Grad-CAM pictures of the validation images the model is most sure are positive."""
     picks = np.argsort(-score)[:2]
     return [(f"validation image, p={score[i]:.2f}", saliency_png(X[i], model.explain(X[i]))) for i in picks]
