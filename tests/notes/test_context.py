@@ -174,3 +174,11 @@ def test_negex_kit_dev_figures(data_dir):
     assert figures["negation_specificity"] >= 0.985
     assert figures["temporality_accuracy"] >= 0.92
     assert figures["experiencer_accuracy"] >= 0.99
+
+
+def test_an_age_is_not_a_history_trigger():
+    from medai.notes import assertion
+
+    assert assertion("67 year old man presenting with chest pain.", "chest pain") == "affirmed"
+    assert assertion("A 4-year-old girl with fever.", "fever") == "affirmed"
+    assert assertion("Old myocardial infarction on ECG.", "myocardial infarction") == "historical"
