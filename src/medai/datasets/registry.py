@@ -88,6 +88,20 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
             "CC BY-SA 4.0 (PharmGKB data licence; check PharmGKB's terms before redistributing)",
             "International Warfarin Pharmacogenetics Consortium. Estimation of the warfarin dose with clinical and "
             "pharmacogenetic data. N Engl J Med 360:753-764 (2009); data via PharmGKB"),
+    Dataset("physionet_deid", "physionet_deid",
+            {"deid_goldstd_shared.zip": "bcb43ca729f9cb011b6aa1e308faedc8917537bfcdc78674b04eabe87adeaf9b"},
+            "GPL-2.0 (PhysioNet deid software package v1.1)",
+            "Neamatullah I et al. Automated de-identification of free-text medical records. BMC Med Inform Decis Mak "
+            "8:32 (2008); PhysioNet deid gold-standard corpus"),
+    Dataset("negex", "negex", {"negex_dev.zip": "74fa210bd47998b490a91ccea9935bb81590cf6cdc69092d3e3b30cd504f31bf"},
+            "Apache-2.0 (NegEx / genConText distribution)",
+            "Chapman WW et al. A simple algorithm for identifying negated findings and diseases in discharge summaries. "
+            "J Biomed Inform 34:301-310 (2001); Harkema H et al. ConText. J Biomed Inform 42(5):839-851 (2009)"),
+    Dataset("iu_cxr", "iu_cxr_reports",
+            {"iu_cxr_reports_shared.zip": "e47f3931bb097aa862581711a417d9e2d927ef450b6f1f1b0027cb481af60faa"},
+            "CC BY-NC-ND 4.0 (Open-i; non-commercial research data)",
+            "Demner-Fushman D et al. Preparing a collection of radiology examinations for distribution and retrieval. "
+            "JAMIA 23(2):304-310 (2016)"),
     Dataset("civic", "civic",
             {"nightly-ClinicalEvidenceSummaries.tsv": "bad01f00b49aea46de6f0d82dde5955e31450ba9f2edf1efff52f0c33275d117",
              "nightly-VariantSummaries.tsv": "1640988dce0902b5aa13242ea1e560ea7014a51c7b6bf2d04ea4397a52a82698",
@@ -95,6 +109,30 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
             "CC0 1.0 (CIViC; nightly export of May 2018)",
             "Griffith M et al. CIViC is a community knowledgebase for expert crowdsourcing the clinical interpretation "
             "of variants in cancer. Nat Genet 49(2):170-174 (2017)"),
+    Dataset("ncbi_disease", "ncbi_disease",
+            {"ncbi_disease_train_devel.zip": "f156e0ef3a8a1eff3e2f993787095e7941bedb72a97ca2b9152df1852ba3cfb9"},
+            "Public domain (U.S. Government work, National Library of Medicine); CoNLL conversion by S. Pyysalo",
+            "Dogan RI, Leaman R, Lu Z. NCBI disease corpus: a resource for disease name recognition and concept "
+            "normalization. J Biomed Inform 47:1-10 (2014)"),
+    Dataset("bc5cdr", "bc5cdr",
+            {"bc5cdr_iob_train_devel.zip": "23047b5c5684fea3be9ec17b0b2eeaec9a71c3deadd38cc1960b6f3cb2c320d8"},
+            "Freely distributed for research by the BioCreative organizers; IOB conversion CC BY 4.0 "
+            "(Crichton et al., cambridgeltl/MTL-Bioinformatics-2016)",
+            "Li J et al. BioCreative V CDR task corpus: a resource for chemical disease relation extraction. "
+            "Database 2016:baw068; Crichton G et al. BMC Bioinformatics 18:368 (2017)"),
+    Dataset("mtsamples", "mtsamples",
+            {"mtsamples_train.zip": "1d85904c62d1180d5ffd5406b6c30f25f0e9e2ce7d1fe10dbd7273c1786c89d7"},
+            "No open licence (mtsamples.com offers the samples for reference); research and reference use only",
+            "MTSamples, transcribed medical sample reports, mtsamples.com (crawl of 14 Oct 2018)"),
+    Dataset("diabetes130", "diabetes130",
+            {"dataset_diabetes.zip": "aaf9c25c198625af2c4f9b29829bd1385650c9692121a376bb5cff23aeae4c63"},
+            "CC BY 4.0 (UCI Machine Learning Repository)",
+            "Strack B et al. Impact of HbA1c measurement on hospital readmission rates: analysis of 70,000 clinical "
+            "database patient records. BioMed Res Int 2014:781670; UCI doi:10.24432/C5230J"),
+    Dataset("mimic_iv_demo", "mimic_iv_demo",
+            {"mimic-iv-clinical-database-demo-2.2.zip": "059fc4a53b414c25d1fa4c17d527c47ac6e73d98ab71414906a69cbdc8530425"},
+            "ODbL 1.0 (PhysioNet open data)",
+            "Johnson A et al. MIMIC-IV Clinical Database Demo (version 2.2). PhysioNet (2023); doi:10.13026/dp1f-ex47"),
 ]}
 
 
