@@ -233,9 +233,9 @@ def test_bad_usage_gets_a_clear_message_and_exit_code_2(tiny, args, message):
 
 def test_a_task_that_is_not_installed_says_how_to_get_it(tiny, monkeypatch, tmp_path):
     _settings(monkeypatch, tmp_path / "home", [tmp_path / "empty"])
-    registry = ModelRegistry([tmp_path / "empty"])
-    if "fracture" in {s.name for s in registry.list()}:
-        pytest.skip("a fracture package is shipped")
+    (tmp_path / "no-shipped").mkdir()
+    monkeypatch.setattr("medai.models.registry.shipped_models_dir", lambda: tmp_path / "no-shipped")
+    assert "fracture" not in {s.name for s in ModelRegistry([tmp_path / "empty"]).list()}
     result = _predict("--model", "fracture", tmp_path / "a.png")
     assert result.exit_code == 2 and "medai imaging train fracture" in " ".join(result.output.replace("│", " ").split())
 
