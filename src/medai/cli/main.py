@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medai.cli import admin, catalog, imaging
+from medai.cli.forecast import forecast_app
 from medai.cli.notes import notes_app
 from medai.cli.readmission import readmission_app
 from medai.cli.sepsis import sepsis_app
@@ -29,6 +30,7 @@ app.add_typer(imaging.imaging_app, name="imaging")
 app.add_typer(treatment_app, name="treatment")
 app.add_typer(notes_app, name="notes")
 app.add_typer(readmission_app, name="readmission")
+app.add_typer(forecast_app, name="forecast")
 console = Console()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text)
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -112,4 +112,29 @@ audit_head = Table(
     Column("id", Integer, primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+forecast_runs = Table(
+    "forecast_runs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("model_id", String(128), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("weights_sha256", String(64), nullable=False),
+    Column("reference_date", Date, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("input_hash", String(64), nullable=False),
+    Column("source", String(512)),
+    Column("detail", JsonType, nullable=False),
+    Index("ix_forecast_runs_kind_created", "kind", "created"),
+)
+
+forecast_values = Table(
+    "forecast_values", metadata,
+    Column("run_id", String(64), ForeignKey("forecast_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("series", String(128), primary_key=True),
+    Column("horizon", Integer, primary_key=True),
+    Column("level", Float, primary_key=True),
+    Column("target_date", Date, nullable=False),
+    Column("value", Float, nullable=False),
 )
