@@ -11,10 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medai.cli import admin, catalog, imaging
+from medai.cli.assistant import assistant_app
 from medai.cli.forecast import forecast_app
 from medai.cli.notes import notes_app
 from medai.cli.readmission import readmission_app
 from medai.cli.sepsis import sepsis_app
+from medai.cli.symptoms import symptoms_app
 from medai.cli.treatment import treatment_app
 from medai.config import get_settings
 
@@ -31,6 +33,8 @@ app.add_typer(treatment_app, name="treatment")
 app.add_typer(notes_app, name="notes")
 app.add_typer(readmission_app, name="readmission")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(assistant_app, name="assistant")
+app.add_typer(symptoms_app, name="symptoms")
 console = Console()
 
 

@@ -133,6 +133,26 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
             {"mimic-iv-clinical-database-demo-2.2.zip": "059fc4a53b414c25d1fa4c17d527c47ac6e73d98ab71414906a69cbdc8530425"},
             "ODbL 1.0 (PhysioNet open data)",
             "Johnson A et al. MIMIC-IV Clinical Database Demo (version 2.2). PhysioNet (2023); doi:10.13026/dp1f-ex47"),
+    Dataset("reddit_cssrs", "reddit_cssrs_suicidality",
+            {"reddit_cssrs_train80.zip": "56d141ebc20b131570da5cc4a1662e52b388a64d9213c25af724f4c605cd55fb"},
+            "CC BY 4.0 (Zenodo record 2667859); sensitive content, crisis-detection research only",
+            "Gaur M et al. Knowledge-aware assessment of severity of suicide risk for early intervention. "
+            "WWW 2019:514-525; Zenodo doi:10.5281/zenodo.2667859"),
+    Dataset("cognitive_distortions", "cognitive_distortions",
+            {"shreevastava2021_train.zip": "20393026319e7776eff317c9abb949524e182d8b5cc58b6a5a54a39f22adf325"},
+            "Unknown (Kaggle release states none); project-internal use, do not redistribute",
+            "Shreevastava S, Foltz P. Detecting cognitive distortions from patient-therapist interactions. "
+            "Proc. 7th Workshop on Computational Linguistics and Clinical Psychology (CLPsych 2021):151-158"),
+    Dataset("counsel_chat", "counsel_chat",
+            {"counsel_chat_train_val.zip": "66788afb615c8fff5475b2c1219abea78c3387d28f04cbcb4deff3795d021fa2"},
+            "MIT (nbertagnolli/counsel-chat); answers written by therapists on counselchat.com",
+            "Bertagnolli N. Counsel chat: bootstrapping high-quality therapy data. Towards Data Science (2020); "
+            "github.com/nbertagnolli/counsel-chat"),
+    Dataset("symptom_disease", "symptom_disease_kaggle",
+            {"symptom_disease_train.zip": "b18c127fe157e31522a3b074ae9602f4274e3222c589205a710b0224021f8214"},
+            "CC BY-SA 4.0 per the Kaggle listing (not verified offline; repository has no LICENSE)",
+            "Patil P. Disease Symptom Prediction (Kaggle, itachi9604); github.com/itachi9604/healthcare-chatbot "
+            "commit e4194028a436f6e9beed56bea6f424018734a651"),
 ]}
 
 

@@ -67,12 +67,17 @@ class Application:
 
 def installed_applications() -> list[Application]:
     """Every application the service mounts. Add new applications here."""
+    from medai.service.routers.appointments import scheduling_application
+    from medai.service.routers.assistant_chat import assistant_chat_application
+    from medai.service.routers.assistant_safety import assistant_safety_application
     from medai.service.routers.forecast import forecast_application
     from medai.service.routers.imaging import imaging_application
     from medai.service.routers.notes import notes_application
     from medai.service.routers.risk import risk_application
     from medai.service.routers.sepsis import sepsis_application
+    from medai.service.routers.symptoms import symptoms_application
     from medai.service.routers.treatment import treatment_application
 
     return [risk_application(), sepsis_application(), imaging_application(), treatment_application(), notes_application(),
-            forecast_application()]
+            forecast_application(), scheduling_application(), assistant_safety_application(),
+            assistant_chat_application(), symptoms_application()]

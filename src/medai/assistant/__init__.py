@@ -1,0 +1,1 @@
+"""Virtual health assistant: symptom checker, mental-health support, crisis safety, scheduling and reminders."""

@@ -1,0 +1,1 @@
+"""Tests of the mental-health support flows and distortion detector."""
