@@ -79,3 +79,17 @@ def test_ordinary_training_texts_hold_no_crisis_words(data_dir):
             if source != "everyday":
                 assert not [t for t in items if CRISIS_WORDS.search(t)]
     assert not set(texts.train["counsel_chat"]) & set(texts.held_out["counsel_chat"])
+
+
+def test_topic_stage_separates_forum_posts_from_ordinary_texts():
+    from medai.assistant.safety.train import fit_probe, fit_topic
+
+    rng = np.random.default_rng(1)
+    forum = [rng.normal(1.0, 1.0, size=(n, 8)) for n in (1, 5, 20)]
+    ordinary = {"a": rng.normal(-1.0, 1.0, size=(30, 8)), "b": rng.normal(-1.0, 1.0, size=(5, 8))}
+    chat = rng.normal(1.0, 1.0, size=(4, 8))
+    topic = fit_topic(forum, ordinary, crisis_chat=chat)
+    assert topic.predict_proba(np.full((1, 8), 1.0))[0, 1] > 0.9 > topic.predict_proba(np.full((1, 8), -1.0))[0, 1]
+    users = [type("U", (), {"at_risk": r})() for r in (True, False, True)]
+    risk = fit_probe(users, forum, at_risk=chat, not_at_risk=ordinary["b"])
+    assert risk.coef_.shape == (1, 8)

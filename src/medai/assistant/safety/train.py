@@ -36,7 +36,8 @@ EXCLUDED_TOPICS = frozenset({"depression", "self-harm", "trauma", "domestic-viol
 """Counsel Chat topics whose questions may be about risk to self or others: never used as ordinary talk."""
 CRISIS_WORDS = re.compile(
     r"suicid|self[- ]?harm|kill|\bdie\b|\bdied\b|dying|\bdead\b|death|overdos|end (?:my|it)|cutting|cut (?:my|her|him)|"
-    r"hurt (?:my|him|her|them|someone)|\babus|\brap(?:e|ed|ist)\b|molest|\bgun\b|weapon|knife|pills|jump(?:ed|ing)? off|"
+    r"hurt (?:my|him|her|them|someone)|\babus|\brap(?:e|ed|ist)\b|molest|\bgun\b|weapon|knife|pills|"
+    r"jump(?:ed|ing)? off|"
     r"hang(?:ed|ing)? (?:my|him|her)|not (?:want|wanna) to (?:live|be here)|wish i (?:was|were)n'?t", re.IGNORECASE)
 """Any of these anywhere in a text keeps it out of the ordinary negatives, whatever its topic."""
 
@@ -58,6 +59,14 @@ def training_messages(path: str | Path) -> tuple[list[str], list[str]]:
     training_crisis)`` (the file's evaluation ``messages`` are never read here)."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return [str(m) for m in data["training_everyday"]], [str(m) for m in data.get("training_crisis", [])]
+
+
+def held_out_messages(path: str | Path) -> tuple[list[str], list[str]]:
+    """The evaluation messages of the ``test`` half of a crisis-messages YAML, for the card only: ``(ordinary,
+    suicide_self_harm crisis)`` (the model's one category)."""
+    messages = [m for m in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["messages"] if m["split"] == "test"]
+    return ([m["text"] for m in messages if m["expect"] == "ordinary"],
+            [m["text"] for m in messages if m["expect"] == "crisis" and m["category"] == "suicide_self_harm"])
 
 
 def ordinary_texts(root: str | Path | None = None, everyday: list[str] | None = None) -> OrdinaryTexts:
@@ -167,6 +176,8 @@ class _Evaluation:
     n_train: int
     n_ordinary_train: dict[str, int]
     n_crisis_chat: int
+    chat_ordinary: np.ndarray
+    chat_crisis: np.ndarray
 
 
 def _source(name: str, n: int, label: str | None = None) -> DataSource:
@@ -201,11 +212,21 @@ def _card(model: CrisisModel, ev: _Evaluation, n_boot: int) -> ModelCard:
     split = "validation users (25%, stratified by C-SSRS level, split by user)"
     rows = [("Recall at 'low', Ideation/Behavior/Attempt users (model alone)", flags[at_risk], val, split),
             ("Recall at 'moderate', Ideation/Behavior/Attempt users (model alone)", stops[at_risk], val, split),
-            ("False-positive rate at 'low', Supportive users (model alone)", flags[labels_a == "Supportive"], val, split),
+            ("False-positive rate at 'low', Supportive users (model alone)", flags[labels_a == "Supportive"], val,
+             split),
             ("False-positive rate at 'moderate', Supportive users (model alone)", stops[labels_a == "Supportive"], val,
              split),
             ("Share flagged at 'low', held-out ordinary texts (model alone)", ev.ordinary >= model.threshold, held,
              "held-out splits of the two ordinary sources")]
+    chat = DataSource(name="Self-written chat messages (benchmarks/data/crisis_messages.yaml, messages), test half",
+                      citation="medai contributors", licence="Apache-2.0",
+                      n=max(len(ev.chat_ordinary) + len(ev.chat_crisis), 1))
+    if len(ev.chat_ordinary):
+        rows.append(("Share flagged at 'low', ordinary chat messages (model alone)",
+                     ev.chat_ordinary >= model.threshold, chat, "test half"))
+    if len(ev.chat_crisis):
+        rows.append(("Share flagged at 'low', suicide/self-harm chat messages (model alone)",
+                     ev.chat_crisis >= model.threshold, chat, "test half"))
     metrics = [Metric(name=name, value=v, ci_low=lo, ci_high=hi, dataset=ds.name, split=sp)
                for name, f, ds, sp in rows for v, lo, hi in [_ci(lambda f: f.mean(), f, n_boot=n_boot)]]
     auc = _ci(lambda s, y: roc_auc_score(y, s), ev.scores, at_risk, n_boot=n_boot)
@@ -227,7 +248,8 @@ def _card(model: CrisisModel, ev: _Evaluation, n_boot: int) -> ModelCard:
                      "('moderate').",
         out_of_scope_use=["Ruling out suicide risk (a negative result is not reassurance)",
                           "Clinical risk assessment or diagnosis", "Use without the rule lexicon"],
-        training_data=train, evaluation_data=[val, held], metrics=metrics, subgroups=subgroups,
+        training_data=train, evaluation_data=[val, held, *([chat] if chat.n > 1 else [])], metrics=metrics,
+        subgroups=subgroups,
         operating_point=OperatingPoint(threshold=model.threshold, sensitivity=float(flags[at_risk].mean()),
                                        rationale=f"Highest threshold with user-level recall >= {TARGET_RECALL} on the "
                                                  f"validation users' Ideation/Behavior/Attempt authors (chosen on that "
@@ -239,16 +261,20 @@ def _card(model: CrisisModel, ev: _Evaluation, n_boot: int) -> ModelCard:
                      "relies on the lexicon.",
                      "Stage 'risk' is weak (AUROC above): labels are per user, not per post, and Supportive users "
                      "write about suicide to others, so many of them are flagged.",
-                     "Stage 'topic' learned suicide-forum posts against other texts; short chat messages about "
-                     "suicide in other words than Reddit's may score low (the lexicon covers the explicit ones).",
+                     "Stage 'topic' learned suicide-forum posts and a few dozen self-written chat messages against "
+                     "other texts; indirect suicidal wording in chat often scores below the threshold (see the chat "
+                     "metrics), and the model knows nothing of abuse, harm to others or medical emergencies (the "
+                     "lexicon covers those).",
+                     "The chat-message figures use messages written by the same author as the self-written training "
+                     "messages (close paraphrases left out), so they are optimistic for other people's wording.",
                      "Reddit posts from 2005-2016 and ordinary texts in English only.",
                      f"The threshold was chosen on {int(at_risk.sum())} validation at-risk users; held-back recall may "
                      "be lower."],
         ethical_considerations="Trained on public posts describing self-harm; no text is shipped. A missed crisis "
                                "costs far more than a false alarm, so the threshold favours recall.",
-        authors=["medai contributors"], licence=f"Apache-2.0 (model); training data: {DATASETS['reddit_cssrs'].licence}; "
-                                                f"{DATASETS['cognitive_distortions'].licence}; "
-                                                f"{DATASETS['counsel_chat'].licence}",
+        authors=["medai contributors"],
+        licence=f"Apache-2.0 (model); training data: {DATASETS['reddit_cssrs'].licence}; "
+                f"{DATASETS['cognitive_distortions'].licence}; {DATASETS['counsel_chat'].licence}",
         created=datetime.now(UTC), medai_version=__version__)
 
 
@@ -281,9 +307,12 @@ def train_and_package(root: str | Path | None, out: str | Path, cache_dir: str |
     ordinary, held_out = embed_ordinary(texts, cache_dir)
     crisis_chat = embed(chat_crisis, cache_dir=cache_dir)
     model = fit_model(train, train_v, ordinary, validation, val_v, C=C, crisis_chat=crisis_chat)
+    chat_ordinary, chat_suicide = held_out_messages(messages) if messages else ([], [])
     ev = _Evaluation(user_scores(model, val_v), [u.label for u in validation],
                      np.concatenate([model.probabilities(x) for x in held_out.values() if len(x)]), len(train),
-                     {k: len(v) for k, v in texts.train.items()}, len(chat_crisis))
+                     {k: len(v) for k, v in texts.train.items()}, len(chat_crisis),
+                     model.probabilities(embed(chat_ordinary, cache_dir=cache_dir)),
+                     model.probabilities(embed(chat_suicide, cache_dir=cache_dir)))
     card = _card(model, ev, n_boot)
     log(f"crisis: train {len(train)} users + {sum(ev.n_ordinary_train.values())} ordinary texts, validation "
         f"{len(validation)}; threshold {model.threshold:.4f}, moderate {model.moderate_threshold:.4f}")
