@@ -27,7 +27,7 @@ def test_patient_gets_the_cli_json_and_an_audit_record(service, client):
     assert {k: result[k] for k in expected} == expected
     audit = client.get("/api/audit", headers=service.headers("admin")).json()
     record = [r for r in audit if r["action"] == "predict:symptoms"]
-    assert record and record[-1]["model_id"] == "medai-symptom-checker"
+    assert record and record[-1]["model_id"] == "symptom-checker"
     assert body["text"] not in str(record[-1])
 
 

@@ -54,9 +54,10 @@ def test_interview_converges_on_the_true_condition():
     asked = []
     while (question := session.next_question()) is not None:
         asked.append(question.finding)
-        assert question.information_gain > 0 and question.text.endswith("?")
+        assert question.text.endswith("?")
+        assert question.information_gain > 0 if question.purpose == "information" else question.purpose == "red flag"
         session.answer(question.finding, truth.findings.get(question.finding, 0) >= 0.5)
-    assert len(asked) <= 10 and len(set(asked)) == len(asked)
+    assert len(asked) <= 10 + session.max_safety_questions and len(set(asked)) == len(asked)
     ranked = session.ranked()
     after = {r.condition.id: r.probability for r in ranked}["infectious_mononucleosis"]
     assert after > before and ranked[0].condition.id == "infectious_mononucleosis"
@@ -67,3 +68,37 @@ def test_interview_stops_when_confident():
     session = SymptomSession(semantic=False, confidence=0.5).start(
         "barking cough, hoarse voice and noisy breathing in", 3, "male")
     assert session.ranked()[0].condition.id == "croup" and session.next_question() is None
+
+
+@pytest.mark.parametrize(("text", "age"), [("sore throat and fever", 76), ("I have a headache", 30),
+                                          ("my back hurts after gardening", 45), ("itchy rash on my arm", 25)])
+def test_all_no_answers_on_a_benign_complaint_never_end_in_emergency(text, age):
+    session = SymptomSession(semantic=False).start(text, age)
+    levels = []
+    while (question := session.next_question()) is not None:
+        session.answer(question.finding, False)
+        levels.append(session.result().triage)
+    assert levels and "emergency" not in levels
+    assert session.result().triage != "emergency"
+
+
+def test_interview_asks_emergency_red_flags_before_concluding():
+    """Chest pain: the heart attack's warning signs are asked before the interview ends, and a 'yes' escalates."""
+    session = SymptomSession(semantic=False, max_questions=2).start("I have chest pain", 58, "male")
+    questions = []
+    while (question := session.next_question()) is not None:
+        questions.append(question)
+        session.answer(question.finding, False)
+    red = [q.finding for q in questions if q.purpose == "red flag"]
+    assert red and "chest_pain_exertion" in [q.finding for q in questions]
+    exertion = SymptomSession(semantic=False).start("I have chest pain", 58, "male")
+    exertion.answer("chest_pain_exertion", True)
+    assert exertion.result().triage == "emergency"
+
+
+def test_chest_pain_on_exertion_stays_emergency_through_the_interview():
+    session = SymptomSession(semantic=False).start("chest pain on exertion", 60, "male")
+    assert session.result().triage == "emergency"
+    while (question := session.next_question()) is not None:
+        session.answer(question.finding, False)
+    assert session.result().triage == "emergency"

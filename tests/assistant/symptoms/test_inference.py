@@ -6,9 +6,16 @@ import math
 
 import pytest
 
-from medai.assistant.symptoms.inference import Evidence, posterior
+from medai.assistant.symptoms.inference import Evidence, finding_likelihood, posterior
 from medai.assistant.symptoms.knowledge import Condition, Finding, KnowledgeBase, RedFlagRule
-from medai.assistant.symptoms.triage import differential_level, triage
+from medai.assistant.symptoms.triage import (
+    EMERGENCY_BASE,
+    EMERGENCY_DENIED,
+    differential_level,
+    emergency_threshold,
+    key_findings,
+    triage,
+)
 
 
 def _condition(cid: str, prior: float, findings: dict, urgency: str = "self-care", **extra) -> Condition:
@@ -56,9 +63,63 @@ def test_red_flag_rule_overrides_a_reassuring_differential(kb):
     assert level == "emergency" and flags[0].id == "both"
 
 
-def test_small_emergency_probability_escalates(kb):
-    ranked = posterior(kb, Evidence(frozenset({"cough"})))
-    assert differential_level(ranked) == "urgent"   # flu (urgent) holds over 25%
+def test_absent_finding_likelihood_is_leak_times_link_complement(kb):
+    # noisy-OR: P(absent | c) = (1 - leak)(1 - p); a finding c does not list has p = 0, so only the leak acts
+    flu, cold = kb.condition("flu"), kb.condition("cold")
+    assert finding_likelihood(kb, flu, "fever", False) == pytest.approx(0.95 * 0.1)
+    assert finding_likelihood(kb, cold, "fever", False) == pytest.approx(0.95 * 0.8)
+    other = _condition("other", 0.1, {"cough": 0.5})
+    assert finding_likelihood(kb, other, "fever", False) == pytest.approx(0.95)
+
+
+def test_urgent_mass_and_small_emergency(kb):
+    evidence = Evidence(frozenset({"cough"}))
+    assert differential_level(kb, posterior(kb, evidence), evidence) == "urgent"   # flu (urgent) holds over 25%
     heavy = kb.model_copy(update={"conditions": [_condition("cold", 0.85, {"cough": 0.5}),
                                                  _condition("clot", 0.15, {"cough": 0.5}, "emergency")]})
-    assert differential_level(posterior(heavy, Evidence(frozenset({"cough"})))) == "emergency"
+    assert differential_level(heavy, posterior(heavy, evidence), evidence) == "emergency"
+
+
+def _clot_kb(kb: KnowledgeBase, clot_prior: float) -> KnowledgeBase:
+    findings = {**kb.findings, "breathless": Finding(label="breathlessness", leak=0.05)}
+    return kb.model_copy(update={"findings": findings, "conditions": [
+        _condition("cold", 1 - clot_prior, {"cough": 0.5}),
+        _condition("clot", clot_prior, {"cough": 0.5, "breathless": 0.8}, "emergency", red_flags=["breathless"])]})
+
+
+def test_emergency_threshold_rises_when_key_findings_are_denied(kb):
+    clot_kb = _clot_kb(kb, 0.15)
+    clot = clot_kb.condition("clot")
+    assert key_findings(clot_kb, clot) == ["breathless", "cough"]   # warning sign first, then p >= 0.5
+    unasked = Evidence(frozenset({"cough"}))
+    denied = Evidence(frozenset({"cough"}), frozenset({"breathless"}))
+    assert emergency_threshold(clot_kb, clot, unasked) == pytest.approx(EMERGENCY_BASE)
+    # one of two key findings denied: halfway from 8% to 30%
+    assert emergency_threshold(clot_kb, clot, denied) == pytest.approx(EMERGENCY_BASE + (EMERGENCY_DENIED - EMERGENCY_BASE) / 2)
+
+
+def test_denied_red_flag_lowers_an_emergency_by_hand():
+    findings = {"cough": Finding(label="cough", leak=0.1), "breathless": Finding(label="breathlessness", leak=0.05)}
+    kb = KnowledgeBase(version="t", sha256="0" * 64, findings=findings, red_flags=[], conditions=[
+        _condition("cold", 0.85, {"cough": 0.5}),
+        _condition("clot", 0.15, {"cough": 0.5, "breathless": 0.8}, "emergency", red_flags=["breathless"])])
+    unasked = Evidence(frozenset({"cough"}))
+    # cough alone: both conditions explain it equally (P = .55 each), so the posterior stays at the prior 15% >= 8%
+    assert posterior(kb, unasked)[1].probability == pytest.approx(0.15)
+    assert differential_level(kb, posterior(kb, unasked), unasked) == "emergency"
+    denied = Evidence(frozenset({"cough"}), frozenset({"breathless"}))
+    # P(no breathlessness | clot) = .95 × .2 = .19, | cold = .95: clot = .15×.19 / (.15×.19 + .85×.95) = 3.41%
+    ranked = posterior(kb, denied)
+    clot = next(r for r in ranked if r.condition.id == "clot")
+    assert clot.probability == pytest.approx(0.15 * 0.19 / (0.15 * 0.19 + 0.85 * 0.95))
+    # the threshold rose to 19%, weighted mass = 3.41% × 8/19 = 1.4% < the 4% routine floor: self-care
+    assert differential_level(kb, ranked, denied) == "self-care"
+
+
+def test_emergency_candidate_keeps_routine_floor():
+    findings = {"cough": Finding(label="cough", leak=0.1)}
+    kb = KnowledgeBase(version="t", sha256="0" * 64, findings=findings, red_flags=[], conditions=[
+        _condition("cold", 0.95, {"cough": 0.5}), _condition("clot", 0.05, {"cough": 0.5}, "emergency")])
+    evidence = Evidence(frozenset({"cough"}))
+    # 5% emergency: below the 8% credible threshold, above the 4% floor: routine, never self-care
+    assert differential_level(kb, posterior(kb, evidence), evidence) == "routine"

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 from medai.assistant.symptoms.inference import Evidence, Ranked
 from medai.assistant.symptoms.knowledge import KnowledgeBase
+from medai.assistant.symptoms.package import package_identity
 from medai.assistant.symptoms.text import Mention, Reading
 from medai.assistant.symptoms.triage import Flag, triage
 
-MODEL_ID = "medai-symptom-checker"
-MODEL_VERSION = "1.0.0"
 DIFFERENTIAL_SIZE = 5
 DISCLAIMER = ("This is an automated symptom checker, not a doctor and not a diagnosis. It suggests possible causes "
               "and how urgently to seek care from what you typed; it cannot examine you and can be wrong. If you feel "
@@ -119,8 +118,7 @@ def build_assessment(kb: KnowledgeBase, evidence: Evidence, ranked: list[Ranked]
                    for f in flags],
         next_steps=list(dict.fromkeys(steps)), age=evidence.age, sex=evidence.sex,
         duration_days=reading.duration_days if reading else None, notes=notes,
-        version={"model_id": MODEL_ID, "model_version": MODEL_VERSION, "knowledge_version": kb.version,
-                 "knowledge_sha256": kb.sha256})
+        version={**package_identity(kb), "knowledge_version": kb.version, "knowledge_sha256": kb.sha256})
 
 
 def assess(text: str, age: float | None = None, sex: str | None = None, *, semantic: bool = True,

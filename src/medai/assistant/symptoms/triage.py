@@ -1,9 +1,22 @@
 """Triage: the highest of the red-flag rules, condition warning signs and the differential's urgency.
 
-The differential's level is cumulative and conservative: it is the highest level ``L`` whose conditions
-(level ``L`` or above) together hold at least ``THRESHOLDS[L]`` of the posterior. So a small chance of an
-emergency (by default 10%) already escalates, while self-care needs most of the probability on self-care
-conditions. Red-flag rules (data, ``red_flags.yaml``) always win: they cannot be outweighed by the differential.
+The differential's level (:func:`differential_level`) is conservative but calibrated:
+
+* **emergency** when one emergency condition is credible on its own: its posterior reaches
+  :func:`emergency_threshold`, which is ``EMERGENCY_BASE`` (8%) while its key findings (its warning signs
+  and the findings it causes in at least half of cases) are unasked, and rises linearly to
+  ``EMERGENCY_DENIED`` (30%) as they are asked and denied; or when the *weighted* emergency mass (each
+  emergency *candidate* — posterior at least ``CANDIDATE_MIN`` (2%), the long tail of emergencies with tiny
+  posteriors is left out — weighted by ``EMERGENCY_BASE`` / its threshold, so conditions whose key findings
+  were denied count less) reaches ``EMERGENCY_MASS`` (15%), a diffuse but sizeable chance.
+* **urgent** when urgent-or-worse conditions hold ``THRESHOLDS["urgent"]`` of the posterior, or when the
+  weighted emergency mass reaches ``FLOORS["urgent"]`` (8%);
+* **routine** when routine-or-worse conditions hold ``THRESHOLDS["routine"]``, or the weighted emergency mass
+  reaches ``FLOORS["routine"]`` (4%): a non-negligible chance of an emergency is never sent to self-care;
+* **self-care** otherwise.
+
+Denied findings therefore lower an emergency twice: through the noisy-OR posterior, and through the threshold
+it must clear. Red-flag rules (data, ``red_flags.yaml``) always win: they cannot be outweighed by the differential.
 """
 
 from __future__ import annotations
@@ -11,9 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from medai.assistant.symptoms.inference import Evidence, Ranked
-from medai.assistant.symptoms.knowledge import URGENCIES, KnowledgeBase, urgency_rank
+from medai.assistant.symptoms.knowledge import URGENCIES, Condition, KnowledgeBase, urgency_rank
 
-THRESHOLDS = {"emergency": 0.10, "urgent": 0.25, "routine": 0.45}
+EMERGENCY_BASE = 0.08
+EMERGENCY_DENIED = 0.30
+EMERGENCY_MASS = 0.15
+FLOORS = {"urgent": 0.08, "routine": 0.04}
+CANDIDATE_MIN = 0.02
+KEY_FINDING_MIN_LIKELIHOOD = 0.5
+THRESHOLDS = {"urgent": 0.25, "routine": 0.45}
 WARNING_SIGN_MIN_PROBABILITY = 0.10
 
 
@@ -26,6 +45,22 @@ class Flag:
     message: str
     findings: tuple[str, ...]
     source: str
+
+
+def key_findings(kb: KnowledgeBase, condition: Condition) -> list[str]:
+    """The condition's warning signs plus the symptoms / signs it causes in at least half of cases."""
+    common = [f for f, p in condition.findings.items()
+              if p >= KEY_FINDING_MIN_LIKELIHOOD and kb.findings[f].kind in ("symptom", "sign")]
+    return list(dict.fromkeys([*condition.red_flags, *common]))
+
+
+def emergency_threshold(kb: KnowledgeBase, condition: Condition, evidence: Evidence) -> float:
+    """Posterior an emergency condition needs to escalate: 8%, rising to 30% as the share of its key findings denied grows."""
+    keys = key_findings(kb, condition)
+    if not keys:
+        return EMERGENCY_BASE
+    denied = sum(f in evidence.absent for f in keys) / len(keys)
+    return EMERGENCY_BASE + (EMERGENCY_DENIED - EMERGENCY_BASE) * denied
 
 
 def red_flags(kb: KnowledgeBase, evidence: Evidence) -> list[Flag]:
@@ -59,11 +94,28 @@ def warning_signs(ranked: list[Ranked], evidence: Evidence) -> list[Flag]:
     return out
 
 
-def differential_level(ranked: list[Ranked]) -> str:
-    """The conservative, cumulative probability-weighted urgency of the differential."""
-    for level in ("emergency", "urgent", "routine"):
-        mass = sum(r.probability for r in ranked if urgency_rank(r.condition.urgency) >= urgency_rank(level))
-        if mass >= THRESHOLDS[level]:
+def credible_emergencies(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> list[Ranked]:
+    """Emergency conditions whose posterior clears their own :func:`emergency_threshold`."""
+    return [r for r in ranked if r.condition.urgency == "emergency" and r.probability >= EMERGENCY_BASE
+            and r.probability >= emergency_threshold(kb, r.condition, evidence)]
+
+
+def weighted_emergency_mass(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> float:
+    """Σ posterior × EMERGENCY_BASE / threshold over emergency candidates: denied key findings count it down."""
+    return sum(r.probability * EMERGENCY_BASE / emergency_threshold(kb, r.condition, evidence)
+               for r in ranked if r.condition.urgency == "emergency" and r.probability >= CANDIDATE_MIN)
+
+
+def differential_level(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> str:
+    """The calibrated, conservative urgency of the differential (see the module docstring)."""
+    def mass(level: str) -> float:
+        return sum(r.probability for r in ranked if urgency_rank(r.condition.urgency) >= urgency_rank(level))
+
+    weighted = weighted_emergency_mass(kb, ranked, evidence)
+    if weighted >= EMERGENCY_MASS or credible_emergencies(kb, ranked, evidence):
+        return "emergency"
+    for level in ("urgent", "routine"):
+        if mass(level) >= THRESHOLDS[level] or weighted >= FLOORS[level]:
             return level
     return "self-care"
 
@@ -71,5 +123,5 @@ def differential_level(ranked: list[Ranked]) -> str:
 def triage(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> tuple[str, list[Flag]]:
     """The triage level and the flags that raised it (red-flag rules first)."""
     flags = red_flags(kb, evidence) + warning_signs(ranked, evidence)
-    levels = [differential_level(ranked)] + [f.triage for f in flags]
+    levels = [differential_level(kb, ranked, evidence)] + [f.triage for f in flags]
     return max(levels, key=urgency_rank), flags

@@ -41,7 +41,7 @@ def _prediction(result: dict, body: AssessBody) -> Prediction:
     contributions = result["explanation"][0]["contributions"] if result["explanation"] else []
     version = result["version"]
     return Prediction(
-        model=ModelIdentity(model_id=version["model_id"], model_version=f"{version['model_version']}+kb{version['knowledge_version']}",
+        model=ModelIdentity(model_id=version["model_id"], model_version=version["model_version"],
                             weights_sha256=version["knowledge_sha256"]),
         value=top["probability"] if top else 0.0,
         label=(f"triage {result['triage']}: {top['icd10cm']}" if top else f"triage {result['triage']}")[:128],
