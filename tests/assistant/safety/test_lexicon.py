@@ -40,3 +40,17 @@ def test_broken_lexicon_names_the_field(tmp_path, mutate, field):
     with pytest.raises(KnowledgeError) as error:
         load_lexicon(_write(tmp_path, mutate))
     assert field in str(error.value)
+
+
+def test_contexts_may_not_touch_firm_rules(tmp_path):
+    def point_at_plans(data):
+        data["contexts"][0]["rules"] = ["si.plan"]
+    with pytest.raises(KnowledgeError) as error:
+        load_lexicon(_write(tmp_path, point_at_plans))
+    assert "contexts.0.rules" in str(error.value)
+
+
+def test_context_naming_no_rule_is_refused(tmp_path):
+    with pytest.raises(KnowledgeError) as error:
+        load_lexicon(_write(tmp_path, lambda d: d["contexts"][0].update(rules=["xx.none"])))
+    assert "contexts.0.rules" in str(error.value)

@@ -56,10 +56,10 @@ def test_held_out_crisis_messages_mostly_detected(screener):
     assert np.mean(detected) >= 0.75
 
 
-@pytest.mark.xfail(strict=True, reason="known gaps (7 of 32 held-out crisis messages reach neither the lexicon nor "
-                                       "the model's threshold: abuse threats and coercive control, an accidental "
-                                       "overdose, indirect suicidal wording, thoughts of harming a baby); remove this "
-                                       "mark when the lexicon covers them")
+@pytest.mark.xfail(strict=True, reason="known gaps (3 of 32 held-out crisis messages reach neither lexicon 1.1.0 nor "
+                                       "the model's threshold: indirect suicidal wording without a stock phrase (a "
+                                       "place contemplated, being a burden said obliquely) and an accidental overdose "
+                                       "worded as an amount rather than a count); remove this mark when covered")
 def test_held_out_crisis_messages_are_all_detected(screener):
     missed = [m["text"] for m in _messages("crisis") if screener.screen(m["text"]).risk == "none"]
     assert missed == []
