@@ -12,6 +12,7 @@ from medai.assistant.symptoms.triage import (
     EMERGENCY_BASE,
     EMERGENCY_DENIED,
     differential_level,
+    emergency_in_top,
     emergency_threshold,
     key_findings,
     triage,
@@ -116,10 +117,21 @@ def test_denied_red_flag_lowers_an_emergency_by_hand():
     assert differential_level(kb, ranked, denied) == "self-care"
 
 
-def test_emergency_candidate_keeps_routine_floor():
+def test_emergency_in_top_three_is_at_least_urgent():
     findings = {"cough": Finding(label="cough", leak=0.1)}
     kb = KnowledgeBase(version="t", sha256="0" * 64, findings=findings, red_flags=[], conditions=[
         _condition("cold", 0.95, {"cough": 0.5}), _condition("clot", 0.05, {"cough": 0.5}, "emergency")])
     evidence = Evidence(frozenset({"cough"}))
-    # 5% emergency: below the 8% credible threshold, above the 4% floor: routine, never self-care
-    assert differential_level(kb, posterior(kb, evidence), evidence) == "routine"
+    # 5% emergency, second in the differential, below the 8% credible threshold: urgent, never self-care
+    assert differential_level(kb, posterior(kb, evidence), evidence) == "urgent"
+
+
+def test_top_three_rule_skips_an_emergency_whose_warning_signs_are_denied():
+    findings = {"cough": Finding(label="cough", leak=0.1), "blood": Finding(label="coughing blood", leak=0.01)}
+    kb = KnowledgeBase(version="t", sha256="0" * 64, findings=findings, red_flags=[], conditions=[
+        _condition("cold", 0.95, {"cough": 0.5}),
+        _condition("clot", 0.1, {"cough": 0.5, "blood": 0.05}, "emergency", red_flags=["blood"])])
+    unasked = Evidence(frozenset({"cough"}))
+    denied = Evidence(frozenset({"cough"}), frozenset({"blood"}))
+    assert [r.condition.id for r in emergency_in_top(kb, posterior(kb, unasked), unasked)] == ["clot"]
+    assert emergency_in_top(kb, posterior(kb, denied), denied) == []

@@ -8,7 +8,7 @@ import pytest
 
 from medai.assistant.symptoms import assess
 from medai.assistant.symptoms.knowledge import load_knowledge
-from medai.assistant.symptoms.package import NAME, VERSION, package_dir, package_identity
+from medai.assistant.symptoms.package import NAME, VERSION, VIGNETTE_SETS, package_dir, package_identity
 from medai.models import ModelPackageError, default_registry, load_package
 
 
@@ -18,7 +18,7 @@ def test_shipped_package_loads_and_matches_the_knowledge_in_use():
     assert "knowledge/findings.yaml" in package.manifest.files
     assert package_identity(load_knowledge())["packaged"], "knowledge edited: rebuild the package (see docs)"
     metrics = {m.dataset for m in package.card.metrics}
-    assert len(metrics) == 2 and all(m.ci_low <= m.value <= m.ci_high for m in package.card.metrics)
+    assert len(metrics) == len(VIGNETTE_SETS) and all(m.ci_low <= m.value <= m.ci_high for m in package.card.metrics)
     assert any(s.name == NAME for s in default_registry().list())
 
 

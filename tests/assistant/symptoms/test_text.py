@@ -54,3 +54,19 @@ def test_long_duration_context(kb):
     assert "long_duration" in present
     present, absent = findings_of(read(kb, "cough for 2 days"))
     assert "long_duration" in absent
+
+
+@pytest.mark.parametrize("text, age", [
+    ("I'm 30 and breastfeeding my 5 week old, my breast is sore", 30.0),
+    ("My 3 week old baby is floppy and not feeding", 0.058),
+    ("My 80-year-old mother fell and her hip hurts", 80.0),
+    ("My husband is 72. His face is drooping", 72.0),
+    ("My 80 year old mother is staying with me and I've got a headache", None),
+])
+def test_age_belongs_to_the_person_described(text: str, age: float | None):
+    assert read_age(normalise(text)) == age
+
+
+def test_body_part_pain_and_swelling_templates(kb):
+    present, _ = findings_of(read(kb, "my tummy is killing me and my left knee is swollen"))
+    assert {"abdominal_pain", "joint_swelling"} <= present

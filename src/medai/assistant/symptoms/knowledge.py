@@ -63,6 +63,8 @@ class Finding(_Strict):
     leak: Probability = Field(default=0.02, description="P(finding) when no listed condition causes it (noisy-OR leak).")
     syn: list[str] = Field(default_factory=list, description="Lay and clinical phrases that mean this finding.")
     question: str | None = Field(default=None, description="How to ask about it (default: 'Do you have <label>?').")
+    body: list[str] = Field(default_factory=list, description="Body parts whose pain means this finding ('my X hurts').")
+    swollen: list[str] = Field(default_factory=list, description="Body parts whose swelling means this finding ('X is swollen').")
 
     @field_validator("syn", mode="before")
     @classmethod
@@ -74,9 +76,32 @@ class Finding(_Strict):
     def _leak(cls, value: float) -> float:
         return _open_unit(value, "leak")
 
+    def phrases(self) -> list[str]:
+        """The label, the synonyms, and the pain / swelling templates filled with ``body`` / ``swollen`` parts."""
+        out = [self.label, *self.syn]
+        out += [t.format(x=part) for part in self.body for t in PAIN_TEMPLATES]
+        out += [t.format(x=part) for part in self.swollen for t in SWELLING_TEMPLATES]
+        return list(dict.fromkeys(out))
+
     def ask(self) -> str:
         """The question put to the user."""
         return self.question or f"Do you have {self.label}?"
+
+
+PAIN_TEMPLATES = ("{x} pain", "{x} ache", "{x} aches", "{x} aching", "{x} hurts", "{x} hurt", "{x} hurting",
+                  "{x} is hurting", "{x} has been hurting", "{x} really hurts", "{x} is sore", "{x} has been sore",
+                  "{x} is painful", "{x} is killing me", "{x} is aching", "{x} feels sore", "{x} is tender",
+                  "{x} pains", "{x} is so sore", "{x} is really sore", "{x} is really painful",
+                  "sore {x}", "painful {x}", "aching {x}", "achy {x}", "tender {x}", "pain in the {x}",
+                  "pains in the {x}", "ache in the {x}", "aching in the {x}", "soreness in the {x}", "pain at the {x}",
+                  "pain around the {x}", "sharp pain in the {x}", "stabbing pain in the {x}", "throbbing {x}",
+                  "bad pain in the {x}", "really bad pain in the {x}", "severe pain in the {x}", "hurts in the {x}",
+                  "hurting in the {x}", "pain on the {x}", "discomfort in the {x}", "{x} discomfort")
+SWELLING_TEMPLATES = ("swollen {x}", "{x} is swollen", "{x} swollen", "{x} swelling", "swelling of the {x}",
+                      "swelling in the {x}", "swelling around the {x}", "{x} swelled up", "{x} has swollen up",
+                      "{x} have swollen up", "{x} are swollen", "{x} is puffy", "puffy {x}", "{x} is swelling up",
+                      "{x} swelling up", "{x} is red and swollen", "{x} is hot and swollen", "{x} is all swollen",
+                      "{x} has swollen", "{x} puffed up", "{x} is big and swollen", "{x} has gone puffy")
 
 
 class Condition(_Strict):

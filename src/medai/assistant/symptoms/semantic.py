@@ -59,7 +59,7 @@ class SemanticMatcher:
     def _index(self) -> tuple[list[tuple[str, str]], np.ndarray]:
         if self._vectors is None:
             self._phrases = [(phrase.lower(), fid) for fid, f in self.kb.findings.items()
-                             if f.kind != "context" for phrase in [f.label, *f.syn]]
+                             if f.kind != "context" for phrase in f.phrases()]
             self._vectors = self._cached_vectors([p for p, _ in self._phrases])
         return self._phrases, self._vectors  # type: ignore[return-value]
 

@@ -94,7 +94,7 @@ def _canonical_phrase(phrase: str) -> str:
 def _lexicon(kb: KnowledgeBase) -> tuple[re.Pattern, dict[str, str]]:
     phrases: dict[str, str] = {}
     for finding_id, finding in kb.findings.items():
-        for phrase in [finding.label, *finding.syn]:
+        for phrase in finding.phrases():
             phrases.setdefault(_canonical_phrase(normalise(phrase)), finding_id)
     ordered = sorted(phrases, key=len, reverse=True)
     body = "|".join(r"\s+".join(_WORD_CLASSES.get(w, re.escape(w)) for w in p.split()) for p in ordered)
@@ -154,12 +154,42 @@ def about_someone_else(text: str, start: int, spans: list[tuple[int, int]] | Non
     return "family history" in text[_sentence_start(text, start):start] or bool(_SPEAKER.search(text))
 
 
-def read_age(text: str) -> float | None:
-    """Age in years stated in the normalised text, if any."""
+RELATIVE = (r"baby|infant|newborn|son|daughter|boy|girl|child|kid|toddler|mother|father|mum|mom|dad|grandmother|"
+            r"grandfather|grandma|grandpa|nan|husband|wife|partner|brother|sister|friend|neighbour|neighbor")
+_SELF_AGE = re.compile(r"(?<![\w'])(?:i'm|i am|im|i'm a|i am a|aged?|(?:fe)?male,|(?:wo)?man,)\s+(?:an?\s+)?(\d{1,3})(?!\d|\.\d)")
+_RELATIVE_IS = re.compile(rf"(?<![\w'])(?:{RELATIVE}|he|she)\s+is\s+(\d{{1,3}})(?!\d|\.\d)(?!\s*(?:weeks?|months?|days?)\b)")
+_RELATIVE_BEFORE = re.compile(r"(?<![\w'])(?:my|our|his|her|their)\s+(?:\w+\s+){0,2}$")
+_FIRST_PERSON_COMPLAINT = re.compile(r"(?<![\w'])(?:i have|i've got|i've had|i've been|i feel|i'm feeling|i am feeling|"
+                                     r"i woke|i get|i keep|i can't|i've|i had|i got)(?![\w'])")
+
+
+def _age_mentions(text: str) -> list[tuple[int, float, bool]]:
+    """Every stated age as (position, years, whether it belongs to someone else: "my 80-year-old mother")."""
+    out = []
     for pattern, factor in AGE_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return round(float(match.group(1)) * factor, 3)
+        for match in pattern.finditer(text):
+            other = bool(_RELATIVE_BEFORE.search(text[max(0, match.start() - 30):match.start()]))
+            out.append((match.start(), round(float(match.group(1)) * factor, 3), other))
+    for match in _SELF_AGE.finditer(text):
+        out.append((match.start(), float(match.group(1)), False))
+    for match in _RELATIVE_IS.finditer(text):
+        out.append((match.start(), float(match.group(1)), True))
+    return sorted(set(out))
+
+
+def read_age(text: str) -> float | None:
+    """Age in years of the person the text is about, if stated.
+
+    The writer's own age ("I'm 30") wins. An age given for another person ("my 3 week old baby", "my dad is 67")
+    is the subject's age when that person is the one described; when the writer also complains in the first
+    person ("I've got ...") the other person's age is not taken for theirs and the age stays unknown.
+    """
+    mentions = _age_mentions(text)
+    own = [age for _, age, other in mentions if not other]
+    if own:
+        return own[0]
+    if mentions:
+        return None if _FIRST_PERSON_COMPLAINT.search(text) else mentions[0][1]
     for words, age in AGE_WORDS:
         if re.search(rf"(?<![\w'])(?:{words})(?![\w'])", text):
             return age
@@ -179,6 +209,7 @@ def read_duration(text: str) -> float | None:
     """The longest duration stated, in days."""
     days = []
     text = re.sub(r"\b\d+[- ]?(?:years?|yrs?|months?|weeks?|days?)[- ]?old\b", " ", text)
+    text = re.sub(r"\b\d+\s*(?:weeks?|months?)\s+(?:pregnant|gestation|after)\b", " ", text)
     for match in DURATION.finditer(text):
         count = match.group(1)
         number = float(count) if count[0].isdigit() else NUMBERS.get(count, 1)

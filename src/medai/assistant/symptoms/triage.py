@@ -8,12 +8,16 @@ The differential's level (:func:`differential_level`) is conservative but calibr
   ``EMERGENCY_DENIED`` (30%) as they are asked and denied; or when the *weighted* emergency mass (each
   emergency *candidate* — posterior at least ``CANDIDATE_MIN`` (2%), the long tail of emergencies with tiny
   posteriors is left out — weighted by ``EMERGENCY_BASE`` / its threshold, so conditions whose key findings
-  were denied count less) reaches ``EMERGENCY_MASS`` (15%), a diffuse but sizeable chance.
+  were denied count less) reaches ``EMERGENCY_MASS`` (10%, the conservative rule: it was briefly 15%, which
+  sent more emergencies of a held-back set to lower levels, and was rolled back for safety), a diffuse but
+  sizeable chance.
 * **urgent** when urgent-or-worse conditions hold ``THRESHOLDS["urgent"]`` of the posterior, or when the
   weighted emergency mass reaches ``FLOORS["urgent"]`` (8%);
 * **routine** when routine-or-worse conditions hold ``THRESHOLDS["routine"]``, or the weighted emergency mass
   reaches ``FLOORS["routine"]`` (4%): a non-negligible chance of an emergency is never sent to self-care;
-* **self-care** otherwise.
+* **self-care** otherwise. Before the urgent / routine rules, any emergency condition in the top ``TOP_EMERGENCY_RANKS`` (3) with a
+  posterior of at least ``TOP_EMERGENCY_MIN`` (5%) whose warning signs were not all explicitly denied makes the
+  level **urgent** (:func:`emergency_in_top`): a plausible emergency is never sent to self-care.
 
 Denied findings therefore lower an emergency twice: through the noisy-OR posterior, and through the threshold
 it must clear. Red-flag rules (data, ``red_flags.yaml``) always win: they cannot be outweighed by the differential.
@@ -28,12 +32,14 @@ from medai.assistant.symptoms.knowledge import URGENCIES, Condition, KnowledgeBa
 
 EMERGENCY_BASE = 0.08
 EMERGENCY_DENIED = 0.30
-EMERGENCY_MASS = 0.15
+EMERGENCY_MASS = 0.10
 FLOORS = {"urgent": 0.08, "routine": 0.04}
 CANDIDATE_MIN = 0.02
 KEY_FINDING_MIN_LIKELIHOOD = 0.5
 THRESHOLDS = {"urgent": 0.25, "routine": 0.45}
 WARNING_SIGN_MIN_PROBABILITY = 0.10
+TOP_EMERGENCY_RANKS = 3
+TOP_EMERGENCY_MIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,19 @@ def weighted_emergency_mass(kb: KnowledgeBase, ranked: list[Ranked], evidence: E
                for r in ranked if r.condition.urgency == "emergency" and r.probability >= CANDIDATE_MIN)
 
 
+def emergency_in_top(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> list[Ranked]:
+    """Emergency conditions among the top ranks with a non-trivial posterior whose warning signs (its key
+    findings when it lists none) were not all explicitly denied."""
+    out = []
+    for r in ranked[:TOP_EMERGENCY_RANKS]:
+        if r.condition.urgency != "emergency" or r.probability < TOP_EMERGENCY_MIN:
+            continue
+        signs = r.condition.red_flags or key_findings(kb, r.condition)
+        if not signs or not all(f in evidence.absent for f in signs):
+            out.append(r)
+    return out
+
+
 def differential_level(kb: KnowledgeBase, ranked: list[Ranked], evidence: Evidence) -> str:
     """The calibrated, conservative urgency of the differential (see the module docstring)."""
     def mass(level: str) -> float:
@@ -114,6 +133,8 @@ def differential_level(kb: KnowledgeBase, ranked: list[Ranked], evidence: Eviden
     weighted = weighted_emergency_mass(kb, ranked, evidence)
     if weighted >= EMERGENCY_MASS or credible_emergencies(kb, ranked, evidence):
         return "emergency"
+    if emergency_in_top(kb, ranked, evidence):
+        return "urgent"
     for level in ("urgent", "routine"):
         if mass(level) >= THRESHOLDS[level] or weighted >= FLOORS[level]:
             return level
