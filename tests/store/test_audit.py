@@ -50,3 +50,21 @@ def test_verify_finds_edited_and_deleted_records(engine, tamper, expected):
         report = verify(connection)
     assert not report.ok
     assert any(expected in problem for problem in report.problems), report.problems
+
+
+def test_concurrent_writers_never_share_a_sequence_number(engine):
+    """Transactions appending from many threads at once (no process lock, as from several workers) keep one chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from medai.store.audit import append_in
+
+    def write(i: int) -> int:
+        with engine.begin() as connection:
+            return append_in(connection, AuditEvent(actor=f"worker{i % 4}", role="service", action="stream:Observation"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sequences = list(pool.map(write, range(40)))
+    assert sorted(sequences) == list(range(1, 41))
+    with engine.connect() as connection:
+        report = verify(connection)
+    assert report.ok and report.checked == 40, report.problems

@@ -188,8 +188,20 @@ def predict(inputs: list[Path] = typer.Argument(..., help="Image files or folder
             overlays: Path | None = typer.Option(None, help="Folder for Grad-CAM overlay PNGs, one per image."),
             centre: str | None = typer.Option(None, help="Nodule centre as column,row,slice (voxels) for the "
                                                          "nodule model on a whole CT series."),
-            batch_size: int = typer.Option(32, min=1, help="Images per ONNX Runtime call.")) -> None:
+            batch_size: int = typer.Option(32, min=1, help="Images per ONNX Runtime call."),
+            ray: bool = typer.Option(False, "--ray", help="Score on Ray into a folder of partitions + _summary.json "
+                                                  "(resumable); --out is then that folder."),
+            ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default RAY_ADDRESS, "
+                                                      "else a local Ray)."),
+            ray_workers: int = typer.Option(2, min=1, help="Ray workers (one model copy each).")) -> None:
     """Score images; write path,prediction,prob_<class>... (prob_1 = positive for binary models)."""
+    if ray or ray_address:
+        from medai.distributed.cli import run_on_ray
+        from medai.distributed.imaging import ImagingJob
+
+        _load(model, "--model")
+        run_on_ray(ImagingJob(tuple(map(str, inputs)), model), out, ray_address, ray_workers, console)
+        return
     from medai.imaging.image import ImageReadError
     from medai.imaging.predict import collect_inputs, overlay_name, write_predictions_csv
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from medai.cli import admin, catalog, imaging
 from medai.cli.assistant import assistant_app
+from medai.cli.export import export
 from medai.cli.forecast import forecast_app
 from medai.cli.notes import notes_app
 from medai.cli.readmission import readmission_app
@@ -35,6 +36,7 @@ app.add_typer(readmission_app, name="readmission")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(symptoms_app, name="symptoms")
+app.command("export")(export)
 console = Console()
 
 

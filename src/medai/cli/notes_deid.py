@@ -33,7 +33,12 @@ def deid(inputs: list[Path] = typer.Argument(..., exists=True, help="Note text f
                                         help="Secret for reproducible surrogates (required with --mode surrogate)."),
          patient_id: str | None = typer.Option(None, "--patient-id",
                                                help="Shift all files' dates by this patient's offset (default: per file)."),
-         rules_only: bool = typer.Option(False, "--rules-only", help="Skip the learned tagger: rules alone, ambiguous patterns (8/23) then redact too.")) -> None:
+         rules_only: bool = typer.Option(False, "--rules-only", help="Skip the learned tagger: rules alone, ambiguous patterns (8/23) then redact too."),
+         ray: bool = typer.Option(False, "--ray", help="Score on Ray into a folder of partitions + _summary.json "
+                                                  "(resumable); also reads Bulk NDJSON DocumentReferences."),
+         ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default RAY_ADDRESS, "
+                                                      "else a local Ray)."),
+         ray_workers: int = typer.Option(2, min=1, help="Ray workers (one model copy each).")) -> None:
     """De-identify free-text notes: masks or consistent surrogates, and the PHI spans as JSON."""
     from medai.privacy.text import Deidentifier
 
@@ -42,6 +47,13 @@ def deid(inputs: list[Path] = typer.Argument(..., exists=True, help="Note text f
     if mode == "surrogate" and not key:
         raise typer.BadParameter("surrogate mode needs --key (or MEDAI_DEID_KEY); keep it to reproduce the surrogates",
                                  param_hint="--key")
+    if ray or ray_address:
+        from medai.distributed.cli import run_on_ray
+        from medai.distributed.notes import NotesJob
+
+        job = NotesJob(tuple(map(str, inputs)), task="deid", use_tagger=not rules_only, mode=mode, key=key)
+        run_on_ray(job, out, ray_address, ray_workers, err_console)
+        return
     deidentifier = Deidentifier(mode=mode, key=key, use_tagger=not rules_only)
     files = _inputs(inputs)
     out.mkdir(parents=True, exist_ok=True)

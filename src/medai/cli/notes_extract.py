@@ -43,8 +43,20 @@ def extract(inputs: list[Path] = typer.Argument(..., exists=True, help="Note tex
             out: Path = typer.Option(..., "--out", help="Output JSON Lines file (one object per input file)."),
             no_tagger: bool = typer.Option(False, "--no-tagger", help="Lexicons only (skip the learned tagger)."),
             no_assertions: bool = typer.Option(False, "--no-assertions", help="Leave the assertion flags False."),
+            ray: bool = typer.Option(False, "--ray", help="Score on Ray into a folder of partitions + _summary.json "
+                                                  "(resumable); --out is then that folder; also reads Bulk NDJSON DocumentReferences."),
+            ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default RAY_ADDRESS, "
+                                                      "else a local Ray)."),
+            ray_workers: int = typer.Option(2, min=1, help="Ray workers (one model copy each)."),
             ) -> None:
     """Extract condition mentions with assertion flags and ICD-10-CM codes from note files."""
+    if ray or ray_address:
+        from medai.distributed.cli import run_on_ray
+        from medai.distributed.notes import NotesJob
+
+        job = NotesJob(tuple(map(str, inputs)), task="extract", use_tagger=not no_tagger, assertions=not no_assertions)
+        run_on_ray(job, out, ray_address, ray_workers, err_console)
+        return
     from medai.notes.extract import ConditionExtractor
 
     extractor = ConditionExtractor(use_tagger=not no_tagger, assertions=not no_assertions)

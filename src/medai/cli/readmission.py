@@ -43,12 +43,24 @@ def evaluate(data: Path | None = typer.Option(None, help="Data root holding diab
 
 
 @readmission_app.command("predict")
-def predict(source: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV in the Diabetes 130 layout."),
+def predict(source: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV in the Diabetes 130 layout "
+                                                                                 "(Parquet too with --ray)."),
             out: Path = typer.Option(..., "--out", help="CSV to write: encounter_id,probability."),
             explanations: Path | None = typer.Option(None, help="Also write one JSON line per encounter with its "
-                                                                "explanation and model identity.")) -> None:
+                                                                "explanation and model identity."),
+            ray: bool = typer.Option(False, "--ray", help="Score on Ray into a folder of partitions + _summary.json "
+                                                  "(resumable); --out is then that folder; partitions keep each patient whole."),
+            ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default RAY_ADDRESS, "
+                                                      "else a local Ray)."),
+            ray_workers: int = typer.Option(2, min=1, help="Ray workers (one model copy each).")) -> None:
     """Probability of readmission within 30 days for every encounter (history features from the file's own earlier
     encounters of each patient)."""
+    if ray or ray_address:
+        from medai.distributed.cli import run_on_ray
+        from medai.distributed.readmission import ReadmissionJob
+
+        run_on_ray(ReadmissionJob(str(source)), out, ray_address, ray_workers, console)
+        return
     from medai.errors import InvalidInput
     from medai.risk.readmission.predict import load_shipped_model, predict_csv
 

@@ -46,8 +46,18 @@ def evaluate(data: Path | None = typer.Option(None, help="Data root holding phys
 @sepsis_app.command("predict")
 def predict(source: Path = typer.Argument(..., exists=True, help="A folder or zip of challenge PSV files."),
             output: Path = typer.Argument(..., help="Folder for one prediction PSV per patient."),
-            jobs: int = typer.Option(2, help="Worker processes.")) -> None:
+            jobs: int = typer.Option(2, help="Worker processes."),
+            ray: bool = typer.Option(False, "--ray", help="Score on Ray (Parquet partitions + _summary.json, resumable); "
+                                                          "also reads FHIR Bulk NDJSON exports."),
+            ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default "
+                                                              "RAY_ADDRESS, else a local Ray).")) -> None:
     """Score every patient file; output follows the challenge's format (PredictedProbability|PredictedLabel)."""
+    if ray or ray_address:
+        from medai.distributed.cli import run_on_ray
+        from medai.distributed.sepsis import sepsis_job
+
+        run_on_ray(sepsis_job(source), output, ray_address, jobs, console)
+        return
     from medai.datasets.physionet2019 import psv_sources
     from medai.risk.sepsis.predict import load_shipped_model, predict_folder
 

@@ -113,8 +113,9 @@ def _factorise(raw: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _integers(name: str, raw: list[str], lines: np.ndarray, problems: list[Problem]) -> np.ndarray:
     uniq, inverse = _factorise(raw)
-    ok = np.array([value.isdigit() for value in uniq], dtype=bool)
-    _report(problems, name, uniq, inverse, ~ok, lines, "is not a whole number >= 0")
+    # ASCII digits only ("²".isdigit() is True but int() refuses it), and small enough for int64
+    ok = np.array([value.isascii() and value.isdigit() and len(value) <= 18 for value in uniq], dtype=bool)
+    _report(problems, name, uniq, inverse, ~ok, lines, "is not a whole number >= 0 (at most 18 digits)")
     return np.array([int(v) if good else 0 for v, good in zip(uniq, ok)], dtype=np.int64)[inverse]
 
 

@@ -33,18 +33,23 @@ def read_rows(source: str | Path | bytes) -> tuple[list[str], list[Row]]:
     Raises :class:`InvalidInput` when the subject-id column is absent or an id repeats.
     """
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-    text = raw.decode("utf-8-sig")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(Problem("file", f"not UTF-8 text ({error.reason} at byte {error.start}); save the CSV as UTF-8")) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         raise InvalidInput(Problem("header", "the file is empty")) from None
+    except csv.Error as error:
+        raise InvalidInput(Problem("header", f"malformed CSV: {error}")) from None
     if ID not in header:
         raise InvalidInput(Problem("header", f"column {ID!r} is missing; expected the IWPC warfarin.csv layout"))
     keep = [i for i, name in enumerate(header) if name]
     rows: list[Row] = []
     seen: set[str] = set()
-    for line_no, cells in enumerate(reader, start=2):
+    for line_no, cells in _rows(reader):
         if not any(cell.strip() for cell in cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
@@ -57,6 +62,19 @@ def read_rows(source: str | Path | bytes) -> tuple[list[str], list[Row]]:
         seen.add(subject)
         rows.append(row)
     return [header[i] for i in keep], rows
+
+
+def _rows(reader):
+    """(line number, cells) of each CSV row; a malformed row is ``InvalidInput`` naming its line."""
+    line_no = 1
+    while True:
+        line_no += 1
+        try:
+            yield line_no, next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InvalidInput(Problem(f"line {reader.line_num}", f"malformed CSV: {error}")) from None
 
 
 def _value(cell: str) -> str | None:

@@ -65,10 +65,26 @@ def _number(text: str, where: str, problems: list[Problem]) -> float | None:
         return None
 
 
+def _numbered(reader: csv.DictReader, name: str):
+    """(row number, row) of each CSV row; a malformed row is ``InvalidInput`` naming its line."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            yield number, next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InvalidInput(Problem(f"{name}: line {reader.line_num}", f"malformed CSV: {error}", "structure")) from None
+
+
 def parse_census_csv(text: str, name: str = "census data") -> CensusData:
     """A census CSV in medai's layout (module docstring) or the HHS state timeseries layout."""
     text = text.lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(text)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as error:
+        raise InvalidInput(Problem(f"{name}: header", f"malformed CSV: {error}", "structure")) from None
     if "inpatient_beds_used" in header:
         return census_from_hhs(hhs_capacity.parse(text, name))
     missing = [column for column in REQUIRED if column not in header]
@@ -77,7 +93,8 @@ def parse_census_csv(text: str, name: str = "census data") -> CensusData:
                                    "date,location,unit,census[,capacity][,admissions] or the HHS state timeseries)", "structure"))
     problems: list[Problem] = []
     census, admissions, capacity = [], [], {}
-    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+    reader = csv.DictReader(io.StringIO(text, newline=""), restval="")
+    for number, row in _numbered(reader, name):
         where = f"{name}: row {number}"
         try:
             when = date.fromisoformat(row["date"].strip()[:10])

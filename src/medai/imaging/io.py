@@ -16,6 +16,7 @@ plugins (``pylibjpeg``, ``pylibjpeg-libjpeg``, ``pylibjpeg-openjpeg``, ``pylibjp
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _sniff(path: Path) -> str | None:
         try:
             with gzip.open(path, "rb") as fh:
                 head = fh.read(540)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             return None
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "dicom"
@@ -155,6 +156,10 @@ def _read_pillow(path: Path) -> Image:
 # NIfTI
 
 
+MAX_NIFTI_VOXELS = 2**29
+"""Largest volume read (2 GiB as float32): a header declaring more is refused before any allocation."""
+
+
 def read_nifti(path: PathLike) -> Image:
     """Read a NIfTI-1/2 volume reoriented to RAS+, as ``(Z, Y, X)`` with spacing from the zooms.
 
@@ -168,6 +173,10 @@ def read_nifti(path: PathLike) -> Image:
         img = nib.load(str(p))
         if not hasattr(img, "affine") or img.affine is None:
             raise ImageReadError(p, "NIfTI file has no spatial affine")
+        voxels = int(np.prod([int(n) for n in img.shape], dtype=object))
+        if voxels > MAX_NIFTI_VOXELS:
+            raise ImageReadError(p, f"NIfTI header declares {'x'.join(str(n) for n in img.shape)} = {voxels} voxels, "
+                                    f"over the limit of {MAX_NIFTI_VOXELS}")
         img = nib.as_closest_canonical(img)
         data = np.asarray(img.get_fdata(dtype=np.float32))
         zooms = tuple(float(z) for z in img.header.get_zooms()[:3])

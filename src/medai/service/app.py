@@ -12,6 +12,10 @@ from medai.service.applications import installed_applications
 from medai.service.errors import install_error_handlers
 from medai.service.metrics import install_metrics
 from medai.service.routers import admin, auth, fhir
+from medai.service.security.headers import install_http_hardening
+from medai.service.security.limits import BodySizeLimit
+from medai.service.security.urls import RejectControlCharacters
+from medai.service.security.throttle import FailureWindow
 from medai.store.db import open_database
 
 
@@ -23,7 +27,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or open_database(settings)
     install_error_handlers(app)
+    # Innermost first: the body limit must sit inside the metrics middleware so its 413 reaches the error handlers.
+    app.add_middleware(BodySizeLimit, settings=settings)
+    app.add_middleware(RejectControlCharacters)
     install_metrics(app)
+    install_http_hardening(app, settings)
+    app.state.sign_in_failures = FailureWindow(settings.sign_in_max_failures, settings.sign_in_window_seconds)
     for router in (fhir.router, auth.router, admin.router, cds_hooks.router):
         app.include_router(router)
     app.state.cds_services = {}
@@ -39,6 +48,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ui_router)
     mount_static(app)
 
+    if settings.stream_url:  # before the MQTT bridge, so device messages take the partitioned path
+        from medai.service.partitioning import install_partitioning
+
+        install_partitioning(app, settings.stream_url, settings.stream_worker_index, settings.stream_workers,
+                             settings.stream_partitions)
     if settings.mqtt_url:
         from medai.service.mqtt import MqttBridge
 

@@ -64,6 +64,7 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
         return principal
 
+    check.allowed_roles = frozenset(roles)  # read by medai.service.security.access to build the authorisation matrix
     return check
 
 

@@ -14,12 +14,18 @@ from medai.errors import InvalidInput, NotFound, Problem
 
 FHIR_JSON = "application/fhir+json"
 _ISSUE_CODE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 413: "too-costly",
-               415: "not-supported", 422: "processing"}
+               415: "not-supported", 422: "processing", 429: "throttled", 500: "exception", 503: "transient"}
 
 
 def outcome_response(status_code: int, problems: list[Problem], headers: dict | None = None) -> JSONResponse:
     """A JSON response holding an OperationOutcome."""
     return JSONResponse(operation_outcome(problems), status_code=status_code, media_type=FHIR_JSON, headers=headers)
+
+
+def http_error_response(error: StarletteHTTPException) -> JSONResponse:
+    """An HTTP error as an OperationOutcome response (its headers, e.g. Retry-After, kept)."""
+    code = _ISSUE_CODE.get(error.status_code, "exception")
+    return outcome_response(error.status_code, [Problem("request", str(error.detail), code)], getattr(error, "headers", None))
 
 
 async def read_json_body(request: Request) -> object:
@@ -40,6 +46,8 @@ async def read_json_body(request: Request) -> object:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise HTTPException(400, f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise HTTPException(400, "malformed JSON: nested too deeply") from None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -55,10 +63,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = _ISSUE_CODE.get(error.status_code, "exception")
-        return outcome_response(error.status_code, [Problem("request", str(error.detail), code)], getattr(error, "headers", None))
+        return http_error_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
         problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"], "invalid") for e in error.errors()[:20]]
         return outcome_response(422, problems)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        # The traceback goes to the server log; the client learns nothing about the internals.
+        return outcome_response(500, [Problem("request", "internal error; the request was not completed", "exception")])

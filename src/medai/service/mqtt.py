@@ -50,8 +50,15 @@ class MqttBridge:
         parsed = urlparse(url)
         self.app, self.host, self.port = app, parsed.hostname or "127.0.0.1", parsed.port or 1883
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"medai-{id(self)}")
-        self.client.on_connect = lambda client, *_: client.subscribe(TOPIC_PREFIX + "+", qos=1)
+        # Scaled out, the workers share one subscription (each message reaches one of them; the patient's
+        # partition owner then runs the listeners); alone, a worker subscribes plainly.
+        self.client.on_connect = lambda client, *_: client.subscribe(self.topic(), qos=1)
         self.client.on_message = self._on_message
+
+    def topic(self) -> str:
+        """The subscription: shared by all workers when the app is scaled out (``observation_bus`` installed)."""
+        shared = getattr(self.app.state, "observation_bus", None) is not None
+        return ("$share/medai/" if shared else "") + TOPIC_PREFIX + "+"
 
     def _on_message(self, client, _userdata, message) -> None:
         outcome = handle_message(self.app, message.topic, message.payload)

@@ -1,4 +1,5 @@
-"""The one path of a streamed Observation: validate, store (one transaction), audit, then notify listeners."""
+"""The one path of a streamed Observation: validate, store (one transaction), audit, then notify listeners
+(here, or on the worker owning the patient's partition when the app is scaled out: medai.service.partitioning)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,18 @@ def accept_observation(app: FastAPI, principal: Principal, resource: object, cha
         raise
     record = record_from_fhir(resource)
     append(engine, AuditEvent(principal.username, principal.role, f"{channel}:create-observation", patient_id=record.patient_id))
+    bus = getattr(app.state, "observation_bus", None)
+    if bus is not None:  # scaled out: the worker owning the patient's partition runs the listeners
+        bus.publish(record.patient_id or "", resource, principal)
+    else:
+        notify_listeners(app, principal, record)
+    return result
+
+
+def notify_listeners(app: FastAPI, principal: Principal, record) -> None:
+    """Let every application's listener react to a stored Observation (one failure does not stop the others)."""
     for listener in app.state.observation_listeners:
         try:
             listener(app, principal, record)
         except Exception:  # one application's failure must not lose the stored observation or stop the others
             logger.exception("observation listener failed")
-    return result

@@ -1,6 +1,6 @@
 """File uploads: a multipart form read under the body-size limit, and the file saved under a safe name.
 
-The limit (``settings.max_body_bytes``) is enforced while the body streams in, so an oversized
+The limit (``settings.max_upload_bytes``, else ``max_body_bytes``) is enforced while the body streams in, so an oversized
 upload is refused with 413 before it is written anywhere; a declared ``Content-Length`` over the
 limit is refused before reading at all.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+
+from medai.service.security.limits import upload_limit
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -45,7 +47,7 @@ async def read_multipart(request: Request, max_files: int = 1, max_fields: int =
     if content_type != "multipart/form-data":
         raise HTTPException(415, f"content type {content_type or '(none)'!r} is not supported; "
                                  "send multipart/form-data with the image in the 'file' field")
-    limit = request.app.state.settings.max_body_bytes
+    limit = upload_limit(request.app.state.settings)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"upload of {declared} bytes exceeds the limit of {limit} bytes")

@@ -54,20 +54,36 @@ def append(engine: Engine, event: AuditEvent) -> int:
 
 def append_in(connection: Connection, event: AuditEvent) -> int:
     """Append one event inside the caller's transaction, so it commits or rolls back with the
-    change it records; the head row is locked (``FOR UPDATE``) until that transaction ends."""
-    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).first()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    change it records. The head row is claimed with a write before it is read (SQLite then holds the
+    database's write lock, PostgreSQL the row lock) until that transaction ends, so two writers can
+    never take the same sequence number, from two threads or two processes."""
+    _claim_head(connection)
+    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
+    seq, prev_hash = head.seq + 1, head.hash
     row = {"seq": seq, "time": _normalise_time(datetime.now(timezone.utc)), "actor": event.actor, "role": event.role,
            "action": event.action, "patient_id": event.patient_id, "model_id": event.model_id,
            "model_version": event.model_version, "weights_sha256": event.weights_sha256, "outcome": event.outcome,
            "detail": json.dumps(event.detail, sort_keys=True, default=str), "prev_hash": prev_hash}
     row["hash"] = _digest(row)
     connection.execute(insert(audit_log), row)
-    if head:
-        connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=row["hash"]))
-    else:
-        connection.execute(insert(audit_head), {"id": 1, "seq": seq, "hash": row["hash"]})
+    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=row["hash"]))
     return seq
+
+
+def _claim_head(connection: Connection) -> None:
+    """Create the empty head (sequence 0, the genesis hash) if there is none, and take the write lock on it.
+
+    The Python SQLite driver opens a transaction only at the first write, so a plain read of the head
+    could see a state another writer is about to change; writing first closes that gap."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:  # pragma: no cover - medai supports SQLite and PostgreSQL
+        raise RuntimeError(f"the audit log supports SQLite and PostgreSQL, not {dialect}")
+    connection.execute(upsert(audit_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
+    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
 
 
 @dataclass

@@ -42,7 +42,7 @@ class _Prepared:
 def _entry_resources(bundle: object) -> list[tuple[str, str | None, dict]]:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InvalidInput(Problem("Bundle", "expected a FHIR Bundle resource", "structure"))
-    if bundle.get("type") not in _ACCEPTED_BUNDLE_TYPES:
+    if not isinstance(bundle.get("type"), str) or bundle["type"] not in _ACCEPTED_BUNDLE_TYPES:
         raise InvalidInput(Problem("Bundle.type", f"bundle type {bundle.get('type')!r} is not one of {sorted(_ACCEPTED_BUNDLE_TYPES)}", "value"))
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
@@ -52,6 +52,8 @@ def _entry_resources(bundle: object) -> list[tuple[str, str | None, dict]]:
         location = f"Bundle.entry[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             raise InvalidInput(Problem(f"{location}.resource", "each entry needs a resource object", "required"))
+        if entry.get("fullUrl") is not None and not isinstance(entry["fullUrl"], str):
+            raise InvalidInput(Problem(f"{location}.fullUrl", "fullUrl must be a string", "structure"))
         out.append((location, entry.get("fullUrl"), entry["resource"]))
     return out
 

@@ -173,4 +173,12 @@ def record_from_fhir(resource: dict) -> r.Record | None:
     convert, impossible value, undecodable note).
     """
     reader = _READERS.get(resource.get("resourceType", ""))
-    return reader(resource) if reader else None
+    if reader is None:
+        return None
+    try:
+        return reader(resource)
+    except InvalidInput:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as error:  # shapes the schema lets through but medai cannot read
+        where = f"{resource.get('resourceType')}/{resource.get('id')}"
+        raise InvalidInput(Problem(where, f"cannot be read ({type(error).__name__}: {str(error)[:200]})", "structure")) from None

@@ -21,6 +21,22 @@ def _model_class(resource_type: str):
         return None
 
 
+def _null_paths(value: object, path: str):
+    """Where JSON ``null`` stands for an element (FHIR JSON allows it only inside an array that has a ``_name`` twin)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if item is None:
+                yield f"{path}.{key}"
+            elif isinstance(item, list):
+                for index, element in enumerate(item):
+                    if element is None and f"_{key}" not in value:
+                        yield f"{path}.{key}[{index}]"
+                    else:
+                        yield from _null_paths(element, f"{path}.{key}[{index}]")
+            else:
+                yield from _null_paths(item, f"{path}.{key}")
+
+
 def validate_resource(resource: object, location: str = "resource") -> str:
     """Validate one FHIR resource; return its ``resourceType``.
 
@@ -34,6 +50,10 @@ def validate_resource(resource: object, location: str = "resource") -> str:
     model = _model_class(resource_type)
     if model is None:
         raise InvalidInput(Problem(f"{location}.resourceType", f"unknown FHIR R4 resource type {resource_type!r}", "not-supported"))
+    nulls = list(_null_paths(resource, resource_type))[:_MAX_ERRORS]
+    if nulls:
+        raise InvalidInput([Problem(f"{location} ({path})", "null is not allowed in FHIR JSON; leave the element out", "structure")
+                            for path in nulls])
     try:
         model.model_validate(resource)
     except ValidationError as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from medai.models import default_registry, render_html
@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api", tags=["admin"])
 
 
 @router.get("/audit")
-def audit_records(request: Request, limit: int = 200, principal: Principal = Depends(require_roles("admin"))) -> list[dict]:
+def audit_records(request: Request, limit: int = Query(200, ge=1, le=10_000),
+                  principal: Principal = Depends(require_roles("admin"))) -> list[dict]:
     """The most recent audit records (admins only)."""
     with request.app.state.engine.connect() as connection:
         rows = audit_log.recent(connection, limit)

@@ -63,9 +63,9 @@ def chat_service(request: Request) -> ConversationService:
     runtime = request.app.state.runtime
     if "assistant_chat" not in runtime:
         settings = request.app.state.settings
-        manager = DialogueManager(crisis_level=getattr(settings, "assistant_crisis_level", "moderate"))
+        manager = DialogueManager(crisis_level=settings.assistant_crisis_level)
         runtime["assistant_chat"] = ConversationService(
-            request.app.state.engine, manager, getattr(settings, "assistant_retention_days", store.DEFAULT_RETENTION_DAYS))
+            request.app.state.engine, manager, settings.assistant_retention_days)
     return runtime["assistant_chat"]
 
 

@@ -14,16 +14,31 @@ from medai.store.accounts import Principal
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+def _throttle_keys(request: Request, username: str) -> list[str]:
+    client = request.client.host if request.client else "unknown"
+    return [f"client:{client}", f"user:{username.strip().lower()[:128]}"]
+
+
 def password_sign_in(request: Request, username: str, password: str) -> tuple[Principal, str]:
-    """Check a password and issue a session token; 401 (and an audit record) when wrong."""
+    """Check a password and issue a session token; 401 (and an audit record) when wrong, 429 with
+    Retry-After once a username or client address has failed too often (no password is checked then)."""
     engine = request.app.state.engine
+    failures = request.app.state.sign_in_failures
+    keys = _throttle_keys(request, username)
+    wait = max(failures.retry_after(key) for key in keys)
+    if wait:
+        audit(request, Principal(username[:128], "unknown"), "sign-in", outcome="throttled")
+        raise HTTPException(429, f"too many failed sign-ins; try again in {wait} seconds", headers={"Retry-After": str(wait)})
     with engine.begin() as connection:
         principal = accounts.authenticate_password(connection, username, password)
         if principal is None:
+            for key in keys:
+                failures.fail(key)
             audit(request, Principal(username[:128], "unknown"), "sign-in", outcome="denied")
             raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
         _, token = accounts.issue_token(connection, username, kind="session",
                                         ttl=timedelta(hours=request.app.state.settings.token_ttl_hours))
+    failures.clear(keys[1])
     audit(request, principal, "sign-in")
     return principal, token
 

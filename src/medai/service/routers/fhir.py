@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
 from medai.core.records import RECORD_TYPES
-from medai.errors import InvalidInput
+from medai.errors import InvalidInput, NotFound
 from medai.service.deps import ANY_PERSON, CLINICAL, audit, check_patient_access, require_roles
 from medai.service.errors import FHIR_JSON, read_json_body
 from medai.store import clinical
@@ -16,6 +17,18 @@ from medai.store.ingest import IngestResult, ingest_bundle
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 READERS = ANY_PERSON + ("service",)
+MAX_PARAM_CHARS = 256
+
+
+def _checked(name: str, value: str | None) -> str | None:
+    """A search or path parameter, refused with 400 when it is too long or holds control characters."""
+    if value is None:
+        return None
+    if len(value) > MAX_PARAM_CHARS:
+        raise HTTPException(400, f"parameter {name!r} is longer than {MAX_PARAM_CHARS} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise HTTPException(400, f"parameter {name!r} holds control characters")
+    return value
 
 
 def _fhir(body: dict, status_code: int = 200) -> JSONResponse:
@@ -69,6 +82,16 @@ async def post_observation(request: Request, principal: Principal = Depends(requ
     return _fhir(clinical_resource(request, *result.written[0].split("/")), status_code=201)
 
 
+def _patient_search(connection: Connection, patient: str | None, count: int) -> list[dict]:
+    """Patients matching ``patient`` (an id; every patient when None): an unknown id finds nothing."""
+    if patient is None:
+        return clinical.search(connection, "Patient", limit=count)
+    try:
+        return [clinical.get_resource(connection, "Patient", patient)]
+    except NotFound:
+        return []
+
+
 def clinical_resource(request: Request, resource_type: str, resource_id: str) -> dict:
     """One stored resource (no access check; callers check)."""
     with request.app.state.engine.connect() as connection:
@@ -79,7 +102,8 @@ def clinical_resource(request: Request, resource_type: str, resource_id: str) ->
 def read(resource_type: str, resource_id: str, request: Request, principal: Principal = Depends(require_roles(*READERS))) -> JSONResponse:
     """Read one resource by type and id (patients: only resources of their own record)."""
     if resource_type not in RECORD_TYPES:
-        raise HTTPException(404, f"resource type {resource_type!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+        raise HTTPException(404, f"resource type {resource_type[:64]!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+    _checked("id", resource_id)
     resource = clinical_resource(request, resource_type, resource_id)
     patient_id = resource_id if resource_type == "Patient" else clinical.patient_of(resource)
     if principal.role == "patient":
@@ -94,7 +118,8 @@ def search(resource_type: str, request: Request, patient: str | None = Query(Non
            count: int = Query(200, alias="_count", ge=1, le=5000), principal: Principal = Depends(require_roles(*READERS))) -> JSONResponse:
     """Search a resource type for one patient (``patient`` is required except for Patient)."""
     if resource_type not in RECORD_TYPES:
-        raise HTTPException(404, f"resource type {resource_type!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+        raise HTTPException(404, f"resource type {resource_type[:64]!r} is not served; served: {', '.join(sorted(RECORD_TYPES))}")
+    patient, code = _checked("patient", patient), _checked("code", code)
     if principal.role == "patient":
         patient = patient or principal.patient_id
         check_patient_access(principal, patient)
@@ -102,7 +127,7 @@ def search(resource_type: str, request: Request, patient: str | None = Query(Non
         raise HTTPException(400, f"searching {resource_type} needs a 'patient' parameter")
     with request.app.state.engine.connect() as connection:
         if resource_type == "Patient":
-            found = [clinical.get_resource(connection, "Patient", patient)] if patient else clinical.search(connection, "Patient", limit=count)
+            found = _patient_search(connection, patient, count)
         else:
             found = clinical.search(connection, resource_type, patient, code, limit=count)
     audit(request, principal, f"search:{resource_type}", patient_id=patient, detail={"returned": len(found)})

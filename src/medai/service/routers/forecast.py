@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
@@ -125,7 +125,7 @@ async def forecast_census_upload(request: Request, principal: Principal = Depend
 
 
 @router.get("/runs")
-def runs(request: Request, kind: str | None = None, limit: int = 50,
+def runs(request: Request, kind: str | None = None, limit: int = Query(50, ge=1, le=1000),
          principal: Principal = Depends(require_roles(*ROLES))) -> list[dict]:
     """Stored runs, newest first (``kind`` = flu or census)."""
     if kind is not None and kind not in store.KINDS:

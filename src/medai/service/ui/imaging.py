@@ -32,6 +32,7 @@ def _form_page(request: Request, principal: Principal, status_code: int = 200, p
     models = [model_summary(model) for model in installed_models()]
     with request.app.state.engine.connect() as connection:
         patients = clinical.list_patients(connection)
+    audit(request, principal, "ui:list-patients", detail={"patients": len(patients)})
     return _page(request, "imaging.html", principal, status_code=status_code, section=SECTION, models=models,
                  patients=patients, problems=problems or [], selected=selected, patient=patient,
                  may_read=principal.role in PREDICT_ROLES)

@@ -188,6 +188,11 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     try:
         principal, token = password_sign_in(request, username, password)
     except HTTPException as error:
+        if error.status_code == 429:
+            page = _page(request, "login.html", None, status_code=429, next=_safe_next(next) or "", username=username,
+                         error="Too many failed sign-ins. Wait a few minutes and try again.")
+            page.headers.update(error.headers or {})
+            return page
         if error.status_code != 401:
             raise
         return _page(request, "login.html", None, status_code=401, next=_safe_next(next) or "", username=username,

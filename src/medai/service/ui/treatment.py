@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from medai.errors import InvalidInput, NotFound, Problem
+from medai.service.deps import audit
 from medai.service.treatment_reviews import run_review
 from medai.service.ui.routes import STAFF, _forbidden, _page, signed_in
 from medai.store import clinical
@@ -81,6 +82,7 @@ def regimen_plans(data: PatientData) -> list[RegimenPlan]:
 def _form_page(request: Request, principal: Principal, form: OrderForm, status_code: int = 200, **results) -> HTMLResponse:
     with request.app.state.engine.connect() as connection:
         patients = clinical.list_patients(connection)
+    audit(request, principal, "ui:list-patients", patient_id=form.patient or None, detail={"patients": len(patients)})
     return _page(request, "treatment.html", principal, status_code=status_code, section=SECTION, patients=patients, form=form,
                  frequencies=FREQUENCIES, units=UNITS, routes=ROUTES, **results)
 

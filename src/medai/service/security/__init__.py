@@ -1,0 +1,1 @@
+"""HTTP hardening: security headers, CORS, body-size limits, sign-in throttling, the route access map."""

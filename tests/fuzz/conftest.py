@@ -1,0 +1,3 @@
+"""The service fixture (one user per role, two patients) shared with tests/service."""
+
+from tests.service.conftest import service  # noqa: F401
