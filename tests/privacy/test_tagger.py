@@ -8,8 +8,8 @@ import pytest
 from medai.privacy.phi import PHIType
 from medai.privacy.tagger import CLASSES, DeidTagger
 
-RECALL_FLOOR = 0.85  # measured 0.864 on the dev split (phrase recall, rules + shipped tagger), 2026-11-30
-PRECISION_FLOOR = 0.80  # measured 0.850 (span precision)
+RECALL_FLOOR = 0.93  # measured 0.952 on the dev split (phrase recall, rules + shipped tagger, bounded spans), 2026-11-30
+PRECISION_FLOOR = 0.82  # measured 0.849 (span precision)
 FIRST = ["Anna", "Maria", "Janet", "Susan", "Helen", "Laura", "Irene", "Carol"]
 SENTENCES = [("Spoke with daughter {} about plan.", "NAME"), ("Wife {} called tonight.", "NAME"),
              ("Family meeting with son {} today.", "NAME")]

@@ -160,8 +160,9 @@ def test_deidentify_masks_and_surrogates(service):
     assert response.status_code == 200, response.text
     body = response.json()
     assert "Finch" not in body["text"] and "555" not in body["text"] and "[NAME]" in body["text"]
-    # the phone number is redacted (asserted above); the tagger may type it inside a wider DATE span
-    assert {s["type"] for s in body["spans"]} >= {"NAME", "DATE"}
+    typed = {(s["text"], s["type"]) for s in body["spans"]}
+    assert {("Harold Finch", "NAME"), ("03/04/2024", "DATE"), ("617-555-1234", "PHONE")} <= typed
+    assert not any("Call" in s["text"] for s in body["spans"])
     assert all(text[s["start"]:s["end"]] == s["text"] for s in body["spans"])
     event = _last_audit(service)
     assert event["action"] == "deidentify:text" and "Finch" not in str(event)

@@ -158,8 +158,13 @@ class _Index:
         return best
 
     def _cosine(self, queries: list[str]) -> np.ndarray:
-        parts = [(v.transform(queries) @ m).toarray() for v, m in zip(self.vectorizers, self.matrices, strict=True)]
-        return np.mean(parts, axis=0)
+        total = None
+        for vectorizer, matrix in zip(self.vectorizers, self.matrices, strict=True):
+            part = vectorizer.transform(queries) @ matrix
+            total = part if total is None else total + part
+        dense = total.toarray()
+        dense *= 1.0 / len(self.matrices)
+        return dense
 
 
 CACHE_FORMAT = "2"

@@ -136,14 +136,18 @@ class TermMatcher:
             if not words[-1].lower().endswith("s"):
                 self._folded.setdefault(_key(words[:-1] + [words[-1] + "s"]), term)
         self._longest = max((len(k) for k in (*self._exact, *self._folded)), default=0)
+        self._prefixes = frozenset(k[:n] for k in self._folded for n in range(1, len(k) + 1)) | frozenset(
+            tuple(w.lower() for w in k[:n]) for k in self._exact for n in range(1, len(k) + 1))
+        """Lower-cased word prefixes of every phrase: the lookup stops as soon as no phrase continues."""
 
     def find(self, text: str) -> list[TermMatch]:
         """Non-overlapping matches, left to right; at each word the longest phrase wins."""
         spans = word_spans(text)
         words = [text[a:b] for a, b in spans]
+        lower = [w.lower() for w in words]
         found, i = [], 0
         while i < len(words):
-            hit = self._lookup(words, i)
+            hit = self._lookup(words, lower, i)
             if hit is None:
                 i += 1
                 continue
@@ -153,10 +157,15 @@ class TermMatcher:
             i += n
         return found
 
-    def _lookup(self, words: list[str], i: int) -> tuple[int, Term] | None:
-        for n in range(min(self._longest, len(words) - i), 0, -1):
-            gram = words[i:i + n]
-            term = self._exact.get(tuple(gram)) or self._folded.get(_key(gram))
+    def _lookup(self, words: list[str], lower: list[str], i: int) -> tuple[int, Term] | None:
+        """The longest phrase starting at word ``i`` (exact-case abbreviations first at each length)."""
+        limit = 0
+        for n in range(1, min(self._longest, len(words) - i) + 1):
+            if tuple(lower[i:i + n]) not in self._prefixes:
+                break
+            limit = n
+        for n in range(limit, 0, -1):
+            term = self._exact.get(tuple(words[i:i + n])) or self._folded.get(tuple(lower[i:i + n]))
             if term is not None:
                 return n, term
         return None

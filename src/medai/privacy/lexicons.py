@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medai.errors import InvalidInput, Problem
 
-LIST_FILES = ("first_names", "surnames", "us_places", "clinical_vocabulary")
+LIST_FILES = ("first_names", "surnames", "us_places", "clinical_vocabulary", "common_words")
 
 
 def knowledge_dir() -> Path:
@@ -53,10 +53,15 @@ class Lexicons:
     us_places: frozenset[str]
     clinical_vocabulary: frozenset[str]
     clinical_terms: frozenset[str]
+    common_words: frozenset[str] = frozenset()
+    """Function words and note verbs ("on", "call", "seen") that never begin or end a PHI span."""
 
     def is_name(self, word: str) -> bool:
-        """Whether ``word`` is a census first name or surname."""
-        low = word.lower()
+        """Whether ``word`` is a census first name or surname; a hyphenated word when each part is one
+        ("Forman-Lyons"), and an apostrophe is dropped ("O'Hara" as "ohara")."""
+        low = word.lower().replace("'", "").replace("\u2019", "")
+        if "-" in low:
+            return all(part and self.is_name(part) for part in low.split("-"))
         return low in self.first_names or low in self.surnames
 
 

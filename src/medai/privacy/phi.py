@@ -83,21 +83,25 @@ class PHISpan:
 
 
 def merge_spans(spans: Iterable[PHISpan], text: str) -> list[PHISpan]:
-    """Overlapping or touching spans become one; the merged span takes the type of its longest part.
+    """Overlapping spans, and touching spans of one type, become one span.
 
+    The merged span takes the type of its longest rule-found part (``rule:...``), else of its longest
+    part: where a rule and the tagger disagree on what an identifier is, the rule's type wins.
     The result is sorted and non-overlapping, so it can be applied to ``text`` left to right.
     """
     ordered = sorted(spans, key=lambda s: (s.start, -s.end))
     merged: list[list[PHISpan]] = []
     for span in ordered:
-        if merged and span.start <= max(s.end for s in merged[-1]):
-            merged[-1].append(span)
-        else:
-            merged.append([span])
+        if merged:
+            end = max(s.end for s in merged[-1])
+            if span.start < end or (span.start == end and span.type in {s.type for s in merged[-1]}):
+                merged[-1].append(span)
+                continue
+        merged.append([span])
     out = []
     for group in merged:
         start, end = group[0].start, max(s.end for s in group)
-        lead = max(group, key=lambda s: (s.end - s.start, s.score))
+        lead = max(group, key=lambda s: (s.source.startswith("rule:"), s.end - s.start, s.score))
         sources = ",".join(dict.fromkeys(s.source for s in group))
         out.append(PHISpan(start, end, lead.type, text[start:end], sources, max(s.score for s in group)))
     return out

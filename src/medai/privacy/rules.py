@@ -22,6 +22,7 @@ from medai.privacy.phi import PHISpan, PHIType
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 _FIRST_GAP = re.compile(r"[ \t]*[,:(-]?[ \t]*")
 _NEXT_GAP = re.compile(r"[ \t]+")
+NAME_PAIR = "lexicon:name-pair"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*\.?")
 
 
@@ -164,6 +165,8 @@ class RuleDetector:
     def is_standalone(self, span: PHISpan, with_tagger: bool = True) -> bool:
         """Whether a hit redacts on its own: with the tagger, if its rule is standalone; without it,
         if its rule says ``rules_only`` (weak rules then redact too, for recall). Lexicon hits never do."""
+        if span.source == NAME_PAIR:
+            return True
         if span.source.startswith("lexicon:"):
             return False
         return span.source not in self.weak_sources if with_tagger else span.source in self.rules_only_sources
@@ -192,14 +195,47 @@ class RuleDetector:
                     break
         return out
 
+    def _plain_name(self, word: str) -> bool:
+        low = word.rstrip(".").lower()
+        lex = self.lexicons
+        return (len(low) > 1 and low not in self._stop and low not in lex.common_words and low not in lex.clinical_terms
+                and low not in lex.clinical_vocabulary)
+
+    def find_name_pairs(self, text: str) -> list[PHISpan]:
+        """A census first name followed by a census name, optionally with an initial between ("carol wolfe",
+        "DAN A. FORMAN-LYONS"), neither a stop, common or clinical word (``lexicon:name-pair``, standalone)."""
+        lex = self.lexicons
+        words = list(_WORD.finditer(text))
+        mixed_case = is_mixed_case(text)
+        out = []
+        for i, first in enumerate(words[:-1]):
+            word = first.group().rstrip(".")
+            if (len(word) < 3 or word.lower() not in lex.first_names or not self._plain_name(word)
+                    or first.group().endswith(".") or (mixed_case and not word[0].isupper())):
+                continue
+            j = i + 1
+            if len(words[j].group().rstrip(".")) == 1 and j + 1 < len(words):
+                j += 1  # a middle initial
+            gaps = text[first.end():words[j].start()]
+            last = words[j].group().rstrip(".")
+            if (len(last) < 3 or not re.fullmatch(r"[ \t]+(?:[A-Za-z]\.?[ \t]+)?", gaps) or not lex.is_name(last)
+                    or not self._plain_name(last) or last.isupper() != word.isupper() or last.islower() != word.islower()
+                    or (mixed_case and not last[0].isupper())):
+                continue
+            end = words[j].start() + len(last)
+            out.append(PHISpan(first.start(), end, PHIType.NAME, text[first.start():end], NAME_PAIR, 0.8))
+        return out
+
     def find(self, text: str) -> list[PHISpan]:
         """Every rule hit in ``text``, unmerged (a span may be found by several rules)."""
         spans = [PHISpan(s, e, rule.type, text[s:e], f"rule:{rule.id}", rule.score)
                  for rule, regex in self._patterns for s, e in _phi_matches(regex, text)]
         spans += self.find_places(text)
+        spans += self.find_name_pairs(text)
+        mixed_case = is_mixed_case(text)
         for rule, regex in self._contexts:
             for match in regex.finditer(text):
-                words = self._context_words(text, match, rule)
+                words = self._context_words(text, match, rule, mixed_case)
                 if words:
                     if rule.include_trigger:
                         words.append((match.start(), match.end()))
@@ -207,10 +243,20 @@ class RuleDetector:
                     spans.append(PHISpan(s, e, rule.type, text[s:e], f"rule:{rule.id}", 0.9))
         return spans
 
-    def _context_words(self, text: str, match: re.Match, rule: ContextRule) -> list[tuple[int, int]]:
-        """The name-like words beside a trigger, nearest first, stopping at the first that fails."""
+    def _context_words(self, text: str, match: re.Match, rule: ContextRule, mixed_case: bool = False
+                       ) -> list[tuple[int, int]]:
+        """The name-like words beside a trigger, nearest first, stopping at the first that fails.
+
+        A rule that takes any first word (a title: "Dr.", "Ms.") needs it right after the trigger, without a
+        comma ("MR, CAD" is mitral regurgitation), and capitalised or a census name in a normally capitalised
+        note ("monitor ms. replete lytes" is mental status; "dr. anne aware" is a name)."""
         if rule.direction == "after":
             words = _words_after(text, match.end())
+            if rule.first_token_any and words and "," in text[match.end():words[0][0]]:
+                return []
+            if (rule.first_token_any and words and mixed_case and not text[words[0][0]].isupper()
+                    and not self.lexicons.is_name(text[words[0][0]:words[0][1]].rstrip("."))):
+                return []
         else:
             words = _words_before(text, match.start())
         taken: list[tuple[int, int]] = []
@@ -222,6 +268,8 @@ class RuleDetector:
             if len([t for t in taken if t[1] - t[0] > 1]) >= rule.max_tokens or not self._accept(word, rule, not taken):
                 break
             taken.append((start, start + len(word)))
+        if rule.direction == "before" and all(e - s == 1 for s, e in taken):
+            return []  # initials alone before a credential are units ("4L NP"), not names
         return taken
 
     def _accept(self, word: str, rule: ContextRule, first: bool) -> bool:
@@ -232,7 +280,16 @@ class RuleDetector:
             return low not in self.lexicons.clinical_vocabulary or low in self.lexicons.us_places or self.lexicons.is_name(low)
         if first and rule.first_token_any:
             return True
+        if first and low in self.lexicons.common_words:
+            return False
         return self.lexicons.is_name(low) and (low not in self.lexicons.clinical_vocabulary or not first)
+
+
+def is_mixed_case(text: str) -> bool:
+    """Whether a note uses ordinary capitalisation (neither all capitals nor all lower case)."""
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return 0.02 * len(letters) < upper < 0.6 * len(letters)
 
 
 def _words_after(text: str, pos: int) -> list[tuple[int, int]]:

@@ -94,7 +94,8 @@ class DeidSequenceTagger:
 
     def __init__(self, hidden: int = 128, epochs: int = 4, phi_weight: float = 3.0, n_folds: int = 3,
                  threshold: float = 0.5, hinted_threshold: float = 0.3, seed: int = 0, linear: dict | None = None,
-                 name: str = MODEL_NAME, version: str = "1.0.0"):
+                 name: str = MODEL_NAME, version: str = "1.0.0",
+                 type_thresholds: dict[str, list[float]] | None = None):
         self.hidden = hidden
         self.epochs = epochs
         self.phi_weight = phi_weight
@@ -105,6 +106,7 @@ class DeidSequenceTagger:
         self.linear = linear
         self.name = name
         self.version = version
+        self.type_thresholds = type_thresholds
 
     def _linear_params(self) -> dict:
         return {"C": 4.0, "phi_weight": 3.0, **(self.linear or {}), "name": self.name, "version": self.version}
@@ -154,10 +156,13 @@ class DeidSequenceTagger:
         return self.spans_from_proba(text, tokens, proba, hinted=hinted_tokens(tokens, detector.weak_hits(hits)))
 
     def spans_from_proba(self, text: str, tokens, proba, threshold: float | None = None, hinted=None,
-                         hinted_threshold: float | None = None) -> list[PHISpan]:
-        """Spans at this tagger's thresholds (see ``DeidTagger.spans_from_proba``)."""
-        return self.linear_.spans_from_proba(text, tokens, proba, self.threshold if threshold is None else threshold,
-                                             hinted, self.hinted_threshold if hinted_threshold is None else hinted_threshold)
+                         hinted_threshold: float | None = None, bounds: Sequence[PHISpan] = (),
+                         type_thresholds: dict[str, Sequence[float]] | None = None) -> list[PHISpan]:
+        """Spans at this tagger's thresholds, bounded by rule hits (see ``DeidTagger.spans_from_proba``)."""
+        return self.linear_.spans_from_proba(
+            text, tokens, proba, self.threshold if threshold is None else threshold, hinted,
+            self.hinted_threshold if hinted_threshold is None else hinted_threshold, bounds,
+            self.type_thresholds if type_thresholds is None else type_thresholds)
 
     def to_files(self) -> dict[str, bytes]:
         """The package files: the linear tagger's two, ``head.safetensors`` and ``sequence.json``."""
@@ -166,7 +171,7 @@ class DeidSequenceTagger:
         files = {f"linear/{k}": v for k, v in self.linear_.to_files().items()}
         files["head.safetensors"] = save({k: v.contiguous() for k, v in self.head_.items()})
         config = {k: getattr(self, k) for k in ("hidden", "epochs", "phi_weight", "n_folds", "threshold",
-                                                "hinted_threshold", "seed", "linear", "name", "version")}
+                                                "hinted_threshold", "seed", "linear", "name", "version", "type_thresholds")}
         config.update(encoder=ENCODER_NAME, encoder_sha256=encoder_sha256(), classes=list(CLASSES))
         files["sequence.json"] = json.dumps(config, indent=1).encode()
         return files

@@ -129,7 +129,8 @@ class DeidTagger:
         return (tokens, logits) if with_tokens else logits
 
     def predict(self, text: str) -> list[PHISpan]:
-        """PHI spans: runs of tokens whose P(PHI) reaches ``threshold``, joined across spaces and ``/-.``."""
+        """The tagger's own PHI spans: runs of tokens whose P(PHI) reaches ``threshold``, joined across
+        spaces and ``/-.'``, cut at sentence punctuation (the pipeline also bounds them by rule hits)."""
         detector = self._detector()
         hits = detector.find(text)
         tokens, proba = self.token_proba(text, hits)
@@ -137,40 +138,42 @@ class DeidTagger:
 
     def spans_from_proba(self, text: str, tokens: Sequence[tuple[int, int]], proba: np.ndarray,
                          threshold: float | None = None, hinted: Sequence[bool] | None = None,
-                         hinted_threshold: float | None = None) -> list[PHISpan]:
-        """Turn token probabilities into merged spans at ``threshold`` (default: the fitted one).
+                         hinted_threshold: float | None = None, bounds: Sequence[PHISpan] = (),
+                         type_thresholds: dict[str, Sequence[float]] | None = None) -> list[PHISpan]:
+        """Turn token probabilities into spans at ``threshold`` (default: the fitted one).
 
         Tokens a weak rule points at (``hinted``) need only ``hinted_threshold`` (default: the
-        fitted ``hinted_threshold``).
+        fitted ``hinted_threshold``). ``type_thresholds`` (PHI type -> ``[threshold, hinted threshold]``,
+        default: the tagger's ``type_thresholds`` if it has them) replace both for tokens whose most
+        likely PHI type is listed. Tokens inside ``bounds`` (standalone rule
+        hits) are left to the rules; spans never cross them or sentence punctuation and never begin
+        or end with a stop, common or clinical word (see ``bounds.bounded_runs``).
         """
+        from medai.privacy.bounds import bounded_runs, covered_tokens, is_clock_time
+
         threshold = self.threshold if threshold is None else threshold
         low = getattr(self, "hinted_threshold", threshold) if hinted_threshold is None else hinted_threshold
-        phi = 1.0 - proba[:, 0] if len(tokens) else np.zeros(0)
+        if not len(tokens):
+            return []
+        phi = 1.0 - proba[:, 0]
         limits = np.full(len(tokens), threshold)
-        if hinted is not None:
-            limits[np.asarray(hinted, dtype=bool)] = min(low, threshold)
-        spans, run = [], []
-        for i, (start, end) in enumerate(tokens):
-            if phi[i] >= limits[i]:
-                if run and not _joinable(text[tokens[run[-1]][1]:start]):
-                    spans.append(self._span(text, tokens, proba, run))
-                    run = []
-                run.append(i)
-            elif run:
-                spans.append(self._span(text, tokens, proba, run))
-                run = []
-        if run:
-            spans.append(self._span(text, tokens, proba, run))
-        return [s for s in spans if s is not None]
+        pinned = np.zeros(len(tokens), dtype=bool) if hinted is None else np.asarray(hinted, dtype=bool)
+        limits[pinned] = min(low, threshold)
+        per_type = type_thresholds if type_thresholds is not None else getattr(self, "type_thresholds", None)
+        if per_type:
+            best = np.argmax(proba[:, 1:], axis=1) + 1
+            for kind, (plain, with_hint) in per_type.items():
+                chosen = best == CLASSES.index(kind)
+                limits[chosen & ~pinned] = plain
+                limits[chosen & pinned] = min(plain, with_hint)
+        lex = self._lexicons()
+        stop = frozenset(w.lower() for w in self._detector().rules.stopwords)
+        runs = bounded_runs(text, tokens, phi >= limits, _joinable, covered_tokens(tokens, bounds), pinned, lex, stop)
+        spans = [self._span(text, tokens, proba, run) for run in runs]
+        return [s for s in spans if not (s.type is PHIType.DATE and is_clock_time(text, s.start, s.end))]
 
-    def _span(self, text: str, tokens, proba: np.ndarray, run: list[int]) -> PHISpan | None:
-        while run and not text[tokens[run[-1]][0]:tokens[run[-1]][1]].isalnum() and len(run) > 1:
-            run = run[:-1]
-        while run and not text[tokens[run[0]][0]:tokens[run[0]][1]].isalnum() and len(run) > 1:
-            run = run[1:]
+    def _span(self, text: str, tokens, proba: np.ndarray, run: list[int]) -> PHISpan:
         start, end = tokens[run[0]][0], tokens[run[-1]][1]
-        if not any(c.isalnum() for c in text[start:end]):
-            return None
         mean = proba[run].mean(axis=0)
         kind = CLASSES[1 + int(np.argmax(mean[1:]))]
         return PHISpan(start, end, PHIType(kind), text[start:end], f"tagger:{self.name}@{self.version}",

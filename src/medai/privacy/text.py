@@ -20,6 +20,7 @@ from medai.privacy.surrogates import SurrogateGenerator, mask
 Mode = Literal["mask", "surrogate"]
 PROPAGATED = (PHIType.NAME, PHIType.LOCATION)
 _WORD = re.compile(r"[A-Za-z][A-Za-z']{2,}")
+_SHORT_DATE = re.compile(r"\d{1,2}/\d{1,2}")
 _INITIAL_BEFORE = re.compile(r"(?<![A-Za-z])([A-Z])\.?[ \t]?$")
 
 
@@ -91,14 +92,15 @@ class Deidentifier:
             tagger = self.tagger
             tokens, proba = tagger.token_proba(text, hits)
             hinted = hinted_tokens(tokens, self.rules.weak_hits(hits))
-            spans += tagger.spans_from_proba(text, tokens, proba, self.threshold, hinted)
+            spans += tagger.spans_from_proba(text, tokens, proba, self.threshold, hinted, bounds=list(spans))
         if self.propagate:
             spans += self._propagated(text, spans)
         spans += _initials(text, spans)
         return merge_spans(spans, text)
 
     def _propagated(self, text: str, spans: list[PHISpan]) -> list[PHISpan]:
-        """Every other whole-word occurrence of a found name or place word (same person, same document)."""
+        """Every other whole-word occurrence of a found name or place word (same person, same document), and of a
+        found short date such as "7/2" (same day, same document)."""
         lex = self.rules.lexicons
         stop = {w.lower() for w in self.rules.rules.stopwords}
         words = {}
@@ -110,9 +112,14 @@ class Deidentifier:
                 if low in stop or low in lex.clinical_terms or (low in lex.clinical_vocabulary and not lex.is_name(low)):
                     continue
                 words[low] = span
+        for span in spans:
+            if span.type is PHIType.DATE and _SHORT_DATE.fullmatch(span.text):
+                words[span.text] = span
         out = []
         for low, origin in words.items():
-            for match in re.finditer(rf"(?<![A-Za-z]){re.escape(low)}(?![A-Za-z])", text, re.IGNORECASE):
+            pattern = (rf"(?<![\w/.]){re.escape(low)}(?![\w/]|\.\d)" if origin.type is PHIType.DATE
+                       else rf"(?<![A-Za-z]){re.escape(low)}(?![A-Za-z])")
+            for match in re.finditer(pattern, text, re.IGNORECASE):
                 out.append(PHISpan(match.start(), match.end(), origin.type, match.group(),
                                    f"propagated:{origin.source.split(',')[0]}", origin.score))
         return out

@@ -56,7 +56,7 @@ class _Scored:
         out = {}
         for note in self.notes:
             tokens, proba, standalone, hinted = self.cache[note.id]
-            spans = self.spans_from_proba(note.text, tokens, proba, threshold, hinted, hinted_threshold)
+            spans = self.spans_from_proba(note.text, tokens, proba, threshold, hinted, hinted_threshold, bounds=standalone)
             out[note.id] = merge_spans(standalone + spans, note.text)
         return out
 
