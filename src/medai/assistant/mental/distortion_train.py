@@ -21,10 +21,9 @@ from medai.models import DataSource, Metric, ModelCard, OperatingPoint, save_pac
 
 PAPER = {"source": "Shreevastava S, Foltz P. CLPsych 2021, Sentence-BERT + SVM (their best model)",
          "detection_f1": 0.79,
-         "classification_weighted_f1": 0.30,
-         "note": "Detection F1 0.79 is the paper's abstract figure. The ten-type classification figure (about 0.30 "
-                 "weighted F1 for their best features) could not be re-checked from the public text here; it is "
-                 "the value assumed from the project brief."}
+         "classification_weighted_f1": None,
+         "note": "Detection F1 0.79 is the paper's abstract figure. Its ten-type classification figure could not "
+                 "be read from the public text available offline, so no anchor is shown for it."}
 DATASET = "Shreevastava & Foltz 2021 cognitive distortions (shared 80%)"
 
 
