@@ -17,12 +17,27 @@ console = Console()
 @sepsis_app.command("train")
 def train(data: Path | None = typer.Option(None, help="Data root holding physionet2019/ (default: MEDAI_DATA_DIR)."),
           out: Path = typer.Option(Path("sepsis-ews-1.0.0"), help="Folder to create for the model package."),
-          n_boot: int = typer.Option(200, help="Bootstrap resamples for the 95% CIs.")) -> None:
+          n_boot: int = typer.Option(200, help="Bootstrap resamples for the 95% CIs."),
+          ray: bool = typer.Option(False, "--ray", help="Train the GRU data-parallel on Ray Train (a local Ray unless "
+                                                        "--ray-address); the rest of the recipe is unchanged."),
+          ray_address: str | None = typer.Option(None, help="Ray cluster to join (implies --ray; default RAY_ADDRESS, "
+                                                            "else a local Ray)."),
+          workers: int = typer.Option(2, min=1, help="Ray Train workers for the GRU (one CPU each).")) -> None:
     """Train on hospital A (patient-level split), validate, and write the model package with its card."""
-    from medai.risk.sepsis.train import train_and_package
+    if ray or ray_address:
+        import os
 
-    with console.status("Training the sepsis model (features, LightGBM, calibration, threshold, card)..."):
-        path = train_and_package(data, out, log=console.print, n_boot=n_boot)
+        from medai.distributed.runtime import LOCAL
+        from medai.distributed.train import train_sepsis_on_ray
+
+        address = ray_address or os.environ.get("RAY_ADDRESS") or LOCAL
+        with console.status(f"Training the sepsis model, GRU on Ray Train ({address}, {workers} workers)..."):
+            path = train_sepsis_on_ray(data, out, workers=workers, address=address, n_boot=n_boot, log=console.print)
+    else:
+        from medai.risk.sepsis.train import train_and_package
+
+        with console.status("Training the sepsis model (features, LightGBM, calibration, threshold, card)..."):
+            path = train_and_package(data, out, log=console.print, n_boot=n_boot)
     console.print(f"[green]done[/]: {path} — add its parent folder to MEDAI_MODEL_DIRS to use it")
 
 

@@ -1,17 +1,22 @@
 """Data-parallel training on Ray Train (TorchTrainer, DistributedDataParallel over gloo on CPUs).
 
-:class:`RayImageClassifier` is the imaging estimator with ``fit`` run on ``workers`` Ray Train
+Imaging: :class:`RayImageClassifier` is the imaging estimator with ``fit`` run on ``workers`` Ray Train
 workers: each worker takes a disjoint shard of every epoch's shuffled order, gradients are
 averaged by DDP, and rank 0 reports a checkpoint (the network's weights as safetensors) per epoch.
 Everything after ``fit`` — temperature calibration, threshold, evaluation with bootstrap CIs,
 saliency examples, card and ModelPackage — is the single-process recipe's code
 (:func:`train_imaging_on_ray` calls the same functions in the same order).
+
+Sepsis: :func:`train_sepsis_on_ray` is the ``sepsis-ews`` recipe (LightGBM, blend, calibration,
+threshold, evaluation, card, ModelPackage) with its GRU fitted by
+:class:`medai.distributed.sepsis_gru.RaySepsisGRU` (the single-process training loop on Ray Train workers).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +172,24 @@ def train_imaging_on_ray(task_name: str, root: str | Path | None, out_dir: str |
     write_imaging_report(Path(out_dir).parent / f"{task.name}-report", evaluation, y_val, proba, examples)
     log(f"package written to {package.path}")
     return package.path
+
+
+def train_sepsis_on_ray(root: str | Path | None, out_dir: str | Path, workers: int = 2, address: str | None = None,
+                        gru_params: dict | None = None, n_boot: int = 200, log: Callable[[str], None] = print,
+                        limit: int | None = None) -> Path:
+    """The single-process ``sepsis-ews`` recipe with its GRU trained on Ray Train; writes the ModelPackage.
+
+    LightGBM, the blend, calibration, threshold, evaluation and card run in this process, as in
+    ``medai sepsis train``. ``gru_params`` override ``SepsisGRU``'s defaults (``threads`` defaults to 1
+    per worker); ``limit`` reads only the first ``limit`` stays (quick checks; the card states the counts).
+    """
+    from medai.distributed.runtime import ray_session
+    from medai.distributed.sepsis_gru import RaySepsisGRU
+    from medai.risk.sepsis.train import train_and_package
+
+    params = {"threads": 1, **(gru_params or {})}
+    log(f"sepsis-ews: GRU on Ray Train with {workers} workers")
+    with ray_session(address):
+        return train_and_package(None if root is None else Path(root), Path(out_dir), log=log, n_boot=n_boot,
+                                 make_gru=lambda n_jobs: RaySepsisGRU(workers=workers, address=address, **params), limit=limit,
+                                 training={"engine": "ray-train", "model": "gru", "workers": workers})

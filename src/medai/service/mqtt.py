@@ -32,7 +32,10 @@ def handle_message(app: FastAPI, topic: str, payload: bytes) -> dict | None:
             resource = json.loads(payload)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InvalidInput(Problem("payload", f"malformed JSON: {error}", "structure")) from None
-        subject = ((resource.get("subject") or {}).get("reference") or "") if isinstance(resource, dict) else ""
+        except RecursionError:
+            raise InvalidInput(Problem("payload", "JSON nested too deeply", "structure")) from None
+        subject = resource.get("subject") if isinstance(resource, dict) else None
+        subject = (subject.get("reference") or "") if isinstance(subject, dict) else ""
         if subject != f"Patient/{patient_id}":
             raise InvalidInput(Problem("Observation.subject", f"subject {subject or '(none)'!r} does not match the topic's patient {patient_id!r}", "value"))
         accept_observation(app, DEVICE_PRINCIPAL, resource, channel="mqtt")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import hashlib
 import json
 import sys
@@ -39,6 +38,8 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
 from medai.datasets.physionet2019 import COLUMNS, PatientStay
 from medai.errors import InvalidInput, Problem
 from medai.explain.types import Explanation, FeatureContribution
+from medai.risk.sepsis.gru_training import EpochTrainer, LoopResult, TrainingData, prepare_data, train_loop
+from medai.risk.sepsis.gru_training import _logits as network_logits
 from medai.risk.sepsis.sequence import (
     CLINICAL,
     CONFIG_FILE,
@@ -142,8 +143,6 @@ class SepsisGRU:
 
     def fit(self, train_stays: Sequence[PatientStay], validation_stays: Sequence[PatientStay]) -> SepsisGRU:
         """Learn input stats (train only), the network (early stopping on validation AUROC) and calibration."""
-        from sklearn.metrics import average_precision_score, roc_auc_score
-
         train_stays = _labelled(train_stays, "train_stays")
         validation_stays = _labelled(validation_stays, "validation_stays")
         start = time.perf_counter()
@@ -151,93 +150,43 @@ class SepsisGRU:
             torch.manual_seed(self.seed)
             rng = np.random.default_rng(self.seed)
             self.input_stats_ = fit_input_stats((s.values for s in train_stays), self.clip, self.delta_cap)
-            cap = self.max_hours
-            kept = [s for s in train_stays if len(s.values)]
-            train_x = [sequence_inputs(s.values[:cap], self.input_stats_) for s in kept]
-            train_y = [s.labels[:cap].astype(np.float32) for s in kept]
-            val_x = [sequence_inputs(s.values, self.input_stats_) for s in validation_stays]
-            val_y = np.concatenate([s.labels for s in validation_stays])
-            if np.unique(val_y).size < 2:
-                raise InvalidInput(Problem("validation_stays", "validation hours must include both SepsisLabel 0 and 1 "
-                                                               "(early stopping uses AUROC); use a larger validation split"))
-            n_pos = float(sum(y.sum() for y in train_y))
-            n_all = float(sum(len(y) for y in train_y))
-            if self.pos_weight == "auto":
-                pos_weight = float(np.sqrt((n_all - n_pos) / max(n_pos, 1.0)))
-            else:
-                pos_weight = float(self.pos_weight)
-            self.pos_weight_ = pos_weight
-            self.n_features_in_ = N_FEATURES
-            train_net = GRUNet(N_FEATURES, self.hidden_size, self.num_layers, self.dropout)
-            # with ema_decay the evaluated (and kept) network is an exponential moving average of the trained one
-            self.net_ = copy.deepcopy(train_net) if self.ema_decay else train_net
-            optimiser = torch.optim.Adam(train_net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="max", factor=0.5, patience=1)
-            loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(pos_weight))
-            self._log(f"fit: {len(train_stays)} train stays ({int(n_all)} hours, {n_pos / n_all:.2%} positive), "
-                      f"{len(validation_stays)} validation stays; pos_weight {pos_weight:.2f}")
-            best_auroc, best_state, best_epoch, stale = -np.inf, None, 0, 0
-            self.history_ = []
-            lengths = np.array([len(y) for y in train_y])
-            updates = 0
-            for epoch in range(1, self.epochs + 1):
-                epoch_start = time.perf_counter()
-                train_net.train()
-                total, steps = 0.0, 0.0
-                for x, y, mask in _batches(train_x, train_y, lengths, self.batch_size, rng):
-                    logits, _ = train_net(x)
-                    loss = (loss_fn(logits, y) * mask).sum() / mask.sum()
-                    optimiser.zero_grad()
-                    loss.backward()
-                    nn.utils.clip_grad_norm_(train_net.parameters(), 1.0)
-                    optimiser.step()
-                    updates += 1
-                    if self.ema_decay:
-                        decay = min(self.ema_decay, (1.0 + updates) / (10.0 + updates))
-                        with torch.no_grad():
-                            for average, current in zip(self.net_.parameters(), train_net.parameters(), strict=True):
-                                average.lerp_(current, 1.0 - decay)
-                    total += loss.item() * float(mask.sum())
-                    steps += float(mask.sum())
-                val_logits = np.concatenate(self._logits(val_x))
-                auroc = float(roc_auc_score(val_y, val_logits))
-                auprc = float(average_precision_score(val_y, val_logits))
-                scheduler.step(auroc)
-                elapsed = time.perf_counter() - start
-                self.history_.append({"epoch": epoch, "train_loss": total / steps, "validation_auroc": auroc,
-                                      "validation_auprc": auprc, "lr": optimiser.param_groups[0]["lr"],
-                                      "seconds": round(elapsed, 1)})
-                improved = auroc > best_auroc
-                if improved:
-                    best_auroc, best_epoch, stale = auroc, epoch, 0
-                    best_state = copy.deepcopy(self.net_.state_dict())
-                else:
-                    stale += 1
-                self._log(f"epoch {epoch:3d}  loss {total / steps:.4f}  val AUROC {auroc:.4f}  AUPRC {auprc:.4f}  "
-                          f"{'*' if improved else ' '} {time.perf_counter() - epoch_start:.0f}s/epoch, {elapsed:.0f}s total")
-                epoch_seconds = time.perf_counter() - epoch_start
-                if stale >= self.patience:
-                    self._log(f"early stop: no improvement for {stale} epochs")
-                    break
-                if self.max_train_seconds is not None and elapsed + epoch_seconds > self.max_train_seconds:
-                    self._log(f"stop: the next epoch would pass max_train_seconds={self.max_train_seconds:g}")
-                    break
-            self.net_.load_state_dict(best_state)
-            self.net_.eval()
-            self.best_epoch_ = best_epoch
-            val_logits = np.concatenate(self._logits(val_x))
-            self.platt_ = None
-            if self.calibrate:
-                from medai.evaluate import PlattRecalibrator
-
-                recalibrator = PlattRecalibrator().fit(calibrated_probability(val_logits, None), val_y)
-                self.platt_ = (float(recalibrator.intercept_), float(recalibrator.coef_))
-            self.validation_auroc_ = float(roc_auc_score(val_y, val_logits))
-            self.validation_auprc_ = float(average_precision_score(val_y, val_logits))
-            self.fit_seconds_ = time.perf_counter() - start
-        self._log(f"best epoch {best_epoch}: validation AUROC {self.validation_auroc_:.4f}, "
-                  f"AUPRC {self.validation_auprc_:.4f}; {self.fit_seconds_:.0f}s")
+            data = prepare_data(self, train_stays, validation_stays)
+            trainer = EpochTrainer(self, data.pos_weight)
+            self._log_start(data, len(train_stays), len(validation_stays))
+            result = train_loop(self, data, trainer, rng, start)
+            self.net_ = trainer.average
+            self._finish_fit(result, data, start)
         return self
+
+    def _log_start(self, data: TrainingData, n_train: int, n_validation: int) -> None:
+        self._log(f"fit: {n_train} train stays ({int(data.n_all)} hours, {data.n_pos / data.n_all:.2%} positive), "
+                  f"{n_validation} validation stays; pos_weight {data.pos_weight:.2f}")
+
+    def _finish_fit(self, result: LoopResult, data: TrainingData, start: float) -> None:
+        """Keep the best epoch's network, fit the Platt map on the validation hours and record the fit's figures.
+
+        ``self.net_`` (any ``GRUNet`` of this shape) and ``self.input_stats_`` must be set; shared with Ray Train.
+        """
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        self.pos_weight_ = data.pos_weight
+        self.n_features_in_ = N_FEATURES
+        self.history_ = result.history
+        self.net_.load_state_dict(result.best_state)
+        self.net_.eval()
+        self.best_epoch_ = result.best_epoch
+        val_logits = np.concatenate(self._logits(data.val_x))
+        self.platt_ = None
+        if self.calibrate:
+            from medai.evaluate import PlattRecalibrator
+
+            recalibrator = PlattRecalibrator().fit(calibrated_probability(val_logits, None), data.val_y)
+            self.platt_ = (float(recalibrator.intercept_), float(recalibrator.coef_))
+        self.validation_auroc_ = float(roc_auc_score(data.val_y, val_logits))
+        self.validation_auprc_ = float(average_precision_score(data.val_y, val_logits))
+        self.fit_seconds_ = time.perf_counter() - start
+        self._log(f"best epoch {self.best_epoch_}: validation AUROC {self.validation_auroc_:.4f}, "
+                  f"AUPRC {self.validation_auprc_:.4f}; {self.fit_seconds_:.0f}s")
 
     def _log(self, message: str) -> None:
         if self.verbose:
@@ -259,25 +208,7 @@ class SepsisGRU:
 
     def _logits(self, inputs: list[np.ndarray], batch_size: int = 256) -> list[np.ndarray]:
         """Raw logits per stay from precomputed inputs (length-sorted padded batches)."""
-        self.net_.eval()
-        out: list[np.ndarray | None] = [None] * len(inputs)
-        order = np.argsort([len(x) for x in inputs], kind="stable")
-        with torch.inference_mode():
-            for begin in range(0, len(order), batch_size):
-                chunk = order[begin:begin + batch_size]
-                longest = max(len(inputs[i]) for i in chunk)
-                if longest == 0:
-                    for i in chunk:
-                        out[i] = np.zeros(0, dtype=np.float32)
-                    continue
-                batch = np.zeros((len(chunk), longest, N_FEATURES), dtype=np.float32)
-                for row, i in enumerate(chunk):
-                    batch[row, :len(inputs[i])] = inputs[i]
-                logits, _ = self.net_(torch.from_numpy(batch))
-                logits = logits.numpy()
-                for row, i in enumerate(chunk):
-                    out[i] = logits[row, :len(inputs[i])].copy()
-        return out  # type: ignore[return-value]
+        return network_logits(self.net_, inputs, batch_size)
 
     def decision_function(self, stay_values: np.ndarray) -> np.ndarray:
         """Raw (uncalibrated) logit per hour."""
@@ -436,24 +367,6 @@ def _threads(threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _batches(xs: list[np.ndarray], ys: list[np.ndarray], lengths: np.ndarray, batch_size: int,
-             rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Padded batches of similar length: sort by jittered length, chunk, shuffle the chunks."""
-    jitter = lengths * np.exp(rng.uniform(-0.15, 0.15, size=len(lengths)))
-    order = np.argsort(jitter, kind="stable")
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    for c in rng.permutation(len(chunks)):
-        chunk = chunks[c]
-        longest = int(lengths[chunk].max())
-        x = np.zeros((len(chunk), longest, N_FEATURES), dtype=np.float32)
-        y = np.zeros((len(chunk), longest), dtype=np.float32)
-        mask = np.zeros((len(chunk), longest), dtype=np.float32)
-        for row, i in enumerate(chunk):
-            n = lengths[i]
-            x[row, :n], y[row, :n], mask[row, :n] = xs[i], ys[i], 1.0
-        yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
 
 
 def _sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from medai.risk.sepsis.sequence import GRUStream
 from medai.risk.sepsis.task import is_validation, load_cohort, split_stays
 from medai.risk.sepsis.utility import best_threshold
 
+if TYPE_CHECKING:
+    from medai.risk.sepsis.gru import SepsisGRU
+
 DATASET = {"name": "PhysioNet/CinC Challenge 2019, training set A", "licence": "CC BY 4.0",
            "citation": "Reyna MA et al. Early Prediction of Sepsis From Clinical Data: the PhysioNet/Computing in Cardiology "
                        "Challenge 2019. Crit Care Med 48(2):210-217 (2020); doi:10.13026/v64v-d857",
@@ -36,11 +40,16 @@ DATASET = {"name": "PhysioNet/CinC Challenge 2019, training set A", "licence": "
 POLICY_DEFAULTS = {"silent_mode": False, "suppression_hours": 6.0, "escalation_delta": 0.15}
 
 
-def _fit_gru(inner_train, early_stop, n_jobs: int, workdir: Path, log: Callable[[str], None]):
-    """Train the GRU (early stopping on the same held-out train patients as LightGBM) and export its ONNX step."""
+def _fit_gru(inner_train, early_stop, n_jobs: int, workdir: Path, log: Callable[[str], None],
+             make_gru: Callable[[int], SepsisGRU] | None = None):
+    """Train the GRU (early stopping on the same held-out train patients as LightGBM) and export its ONNX step.
+
+    ``make_gru(n_jobs)`` builds the unfitted estimator (default ``SepsisGRU(threads=n_jobs)``; the Ray
+    Train path passes one whose ``fit`` runs data-parallel).
+    """
     from medai.risk.sepsis.gru import SepsisGRU
 
-    gru = SepsisGRU(threads=n_jobs, verbose=False).fit(inner_train, early_stop)
+    gru = (make_gru(n_jobs) if make_gru is not None else SepsisGRU(threads=n_jobs, verbose=False)).fit(inner_train, early_stop)
     log(f"GRU: best epoch {gru.best_epoch_}, held-out AUROC {gru.validation_auroc_:.3f}, {gru.fit_seconds_:.0f} s")
     gru.save(workdir / "gru")
     return gru, GRUStream.from_dir(workdir / "gru", backend="onnx")
@@ -54,9 +63,13 @@ def _choose_blend(lgbm_p: np.ndarray, gru_p: np.ndarray, y: np.ndarray) -> float
     return max(weights, key=lambda w: roc_auc_score(y, blend(lgbm_p, gru_p, w, (0.0, 1.0))))
 
 
-def train_model(root: Path | None, workdir: Path, log: Callable[[str], None] = print, n_jobs: int = 2) -> tuple[SepsisModel, dict]:
-    """Fit LightGBM and the GRU, blend and calibrate them, choose the threshold; return the model and card context."""
-    stays = load_cohort(root)
+def train_model(root: Path | None, workdir: Path, log: Callable[[str], None] = print, n_jobs: int = 2,
+                make_gru: Callable[[int], SepsisGRU] | None = None, limit: int | None = None) -> tuple[SepsisModel, dict]:
+    """Fit LightGBM and the GRU, blend and calibrate them, choose the threshold; return the model and card context.
+
+    ``make_gru`` is passed to :func:`_fit_gru`; ``limit`` reads only the first ``limit`` stays (quick checks).
+    """
+    stays = load_cohort(root, limit=limit)
     train, validation = split_stays(stays)
     log(f"{len(stays)} stays: {len(train)} train, {len(validation)} validation (split by patient)")
     early_ids = {s.patient_id for s in train if is_validation(s.patient_id, 0.15, "medai-sepsis-es")}
@@ -66,7 +79,7 @@ def train_model(root: Path | None, workdir: Path, log: Callable[[str], None] = p
     log(f"features: {table.X.shape[0]} + {early_table.X.shape[0]} train rows, {val_table.X.shape[0]} validation rows")
     lgbm = SepsisLightGBM(n_jobs=n_jobs).fit(table.X, table.y, early_table.X, early_table.y)
     log(f"LightGBM: {lgbm.booster_.best_iteration} trees (early stopping on held-out train patients)")
-    gru, gru_stream = _fit_gru(inner_train, early_stop, n_jobs, workdir, log)
+    gru, gru_stream = _fit_gru(inner_train, early_stop, n_jobs, workdir, log, make_gru)
     gru_early = np.concatenate(gru.predict_proba_stays([s.values for s in early_stop]))
     lgbm_early = lgbm.predict_proba(early_table.X)
     weight = _choose_blend(lgbm_early, gru_early, early_table.y)
@@ -79,7 +92,7 @@ def train_model(root: Path | None, workdir: Path, log: Callable[[str], None] = p
     chosen = best_threshold(labels, scores)
     model.policy = AlertPolicy(threshold=float(chosen.threshold), **POLICY_DEFAULTS)
     log(f"operating threshold {chosen.threshold:.4f} (validation utility {chosen.utility:.3f})")
-    return model, {"validation": validation, "val_table": val_table, "p_val": p_val, "labels": labels, "scores": scores,
+    return model, {"n_train": len(train), "validation": validation, "val_table": val_table, "p_val": p_val, "labels": labels, "scores": scores,
                    "gru_dir": workdir / "gru"}
 
 
@@ -113,7 +126,7 @@ def build_card(model: SepsisModel, context: dict, evaluation, plots: list[dict])
                         "high, with the measurements behind it. Run in silent mode at a new site before go-live.",
         "out_of_scope_use": ["Diagnosis of sepsis", "Children", "Wards outside the ICU (not trained there)",
                              "Deciding antibiotics without clinical review"],
-        "training_data": [{**DATASET, "n": 20336 - n_val}], "evaluation_data": [dataset], "metrics": metrics,
+        "training_data": [{**DATASET, "n": context["n_train"]}], "evaluation_data": [dataset], "metrics": metrics,
         "calibration": {"ece": calibration.ece, "brier": calibration.brier, "slope": calibration.fit.slope,
                         "intercept": calibration.fit.intercept} if calibration else None,
         "subgroups": subgroups,
@@ -131,12 +144,18 @@ def build_card(model: SepsisModel, context: dict, evaluation, plots: list[dict])
     })
 
 
-def train_and_package(root: Path | None, out_dir: Path, log: Callable[[str], None] = print, n_boot: int = 200) -> Path:
-    """Train on hospital A, validate, and write the ``sepsis-ews`` ModelPackage to ``out_dir``."""
+def train_and_package(root: Path | None, out_dir: Path, log: Callable[[str], None] = print, n_boot: int = 200,
+                      make_gru: Callable[[int], SepsisGRU] | None = None, limit: int | None = None,
+                      training: dict | None = None) -> Path:
+    """Train on hospital A, validate, and write the ``sepsis-ews`` ModelPackage to ``out_dir``.
+
+    ``make_gru`` and ``limit`` go to :func:`train_model`; ``training`` (how the GRU was trained, e.g. on
+    Ray Train) is recorded in ``validation_report.json`` when given.
+    """
     from medai.evaluate import evaluate, save_plots
 
     workdir = Path(tempfile.mkdtemp(prefix="medai-sepsis-"))
-    model, context = train_model(root, workdir, log)
+    model, context = train_model(root, workdir, log, make_gru=make_gru, limit=limit)
     val_table: FeatureTable = context["val_table"]
     groups = subgroups_of(context["validation"])
     evaluation = evaluate(val_table.y, context["p_val"], model.threshold, groups=groups, cluster=val_table.row_patients(),
@@ -148,7 +167,8 @@ def train_and_package(root: Path | None, out_dir: Path, log: Callable[[str], Non
         files.update({f"gru/{name}": (context["gru_dir"] / name).read_bytes() for name in ("weights.safetensors", "config.json", "gru_step.onnx")})
         files.update({f"plots/{p.name}": p.read_bytes() for p in paths.values()})
         files["plots/utility.png"] = utility_plot_png(context["labels"], context["scores"], model.threshold)
-        files["validation_report.json"] = json.dumps(evaluation.to_dict()).encode()
+        report = evaluation.to_dict() if training is None else {**evaluation.to_dict(), "training": training}
+        files["validation_report.json"] = json.dumps(report).encode()
         plots = [{"title": k.upper() if k in ("roc", "pr") else k.capitalize(), "file": f"plots/{p.name}"} for k, p in paths.items()]
         plots.append({"title": "Utility vs threshold", "file": "plots/utility.png"})
         package = save_package(out_dir, build_card(model, context, evaluation, plots), files)
