@@ -1,6 +1,6 @@
 """Reliability and security benchmark: fuzzing every parser and the OpenAPI, and the authorisation matrix.
 
-    OMP_NUM_THREADS=1 python benchmarks/reliability.py [--examples 300] [--api-examples 20]
+    OMP_NUM_THREADS=1 python benchmarks/reliability.py [--examples 300] [--api-examples 20] [--soak-minutes 30]
 
 Rows:
 - one per parser fuzz target (``tests/fuzz/targets.py``): inputs run and inputs that crashed (an exception other
@@ -9,9 +9,12 @@ Rows:
   that breaks the documented schema);
 - the authorisation matrix generated from the routes (every route x every role x no / expired / revoked /
   forged token, plus cross-patient requests): requests and violations;
-- the de-identification cost of one long dense note (seconds), a denial-of-service probe.
-The same checks run small in the default test suite; here they run big. Crash-kill and load rows are not
-measured yet. Writes benchmarks/results/reliability.json.
+- the de-identification cost of one long dense note (seconds), a denial-of-service probe;
+- load (``benchmarks/load.py``): CDS Hooks patient-view and streamed Observations at each number of clients,
+  2xx/s beside a bare FastAPI endpoint in the same run, p99 and the share shed (failures: 5xx other than
+  shedding, and transport errors), and the memory soak;
+- crash-kill trials (``benchmarks/crash.py``), when that script is present.
+The same checks run small in the default test suite; here they run big. Writes benchmarks/results/reliability.json.
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ sys.path.insert(0, str(ROOT))  # the fuzz targets and matrix live beside the tes
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
+from load import load_rows, run_benchmark  # noqa: E402  (benchmarks/load.py; this folder is sys.path[0])
 from tests.fuzz.targets import Target, targets  # noqa: E402
+
+try:
+    from crash import crash_rows  # noqa: E402  (benchmarks/crash.py)
+except ModuleNotFoundError as error:  # the crash-kill benchmark is not there yet
+    if error.name != "crash":
+        raise
+    crash_rows = None
 
 
 def fuzz_target(target: Target, examples: int) -> dict:
@@ -165,6 +176,10 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=300, help="generated inputs per parser target")
     parser.add_argument("--api-examples", type=int, default=20, help="generated requests per OpenAPI operation")
     parser.add_argument("--deid-characters", type=int, default=12_000)
+    parser.add_argument("--load-clients", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--load-seconds", type=float, default=15.0, help="measured seconds per load cell")
+    parser.add_argument("--soak-minutes", type=float, default=30.0, help="minutes of the memory soak (0: none)")
+    parser.add_argument("--no-load", action="store_true", help="skip the load rows")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "reliability.json")
     args = parser.parse_args()
 
@@ -173,18 +188,25 @@ def main() -> None:
     rows.append(api_fuzz(args.api_examples))
     rows.append(authz_matrix())
     rows.append(deid_cost(args.deid_characters))
+    if crash_rows is not None:
+        rows.extend(crash_rows())
+    load = None
+    if not args.no_load:
+        load = run_benchmark(args.load_clients, args.load_seconds, soak_minutes=args.soak_minutes)
+        rows.extend(load_rows(load))
+    not_measured = ([] if crash_rows else ["crash-kill trials"]) + (["load (throughput, latency, soak)"] if args.no_load else [])
 
-    print(f"{'target':<44} {'cases':>7} {'failures':>8} {'seconds':>8}")
+    width = max(44, *(len(row["target"]) for row in rows))
+    print(f"{'target':<{width}} {'cases':>7} {'failures':>8} {'seconds':>8}")
     for row in rows:
-        print(f"{row['target']:<44} {row['cases']:>7} {row['failures']:>8} {row.get('seconds', ''):>8}")
+        print(f"{row['target']:<{width}} {row['cases']:>7} {row['failures']:>8} {row.get('seconds', ''):>8}")
         for crash in list(row["crashes"])[:5]:
             print(f"    {crash}")
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"commit": commit, "machine": platform.platform(), "cpus": os.cpu_count(),
                                     "examples_per_target": args.examples, "api_examples_per_operation": args.api_examples,
-                                    "not_measured": ["crash-kill trials", "load (throughput, latency, soak)"],
-                                    "rows": rows}, indent=2, default=str))
+                                    "not_measured": not_measured, "load": load, "rows": rows}, indent=2, default=str))
     print(f"wrote {args.out}")
 
 

@@ -103,3 +103,13 @@ def settings(tmp_path) -> Settings:
     """Settings pointing at a temporary SQLite database."""
     return Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'service.db'}", base_url="http://testserver",
                     max_body_bytes=2_000_000)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_settings():
+    """Every test reads ``MEDAI_*`` afresh: the process-wide settings cache never carries one test's environment into the next."""
+    from medai.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,12 +37,23 @@ class Settings(BaseSettings):
                                           "after its last message (patients may choose 1-3650).")
     assistant_crisis_level: Literal["low", "moderate", "high", "imminent"] = Field(
         default="moderate", description="Lowest crisis-screen risk that stops an assistant conversation.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail reminders (e-mail waits when unset).")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_sender: str = Field(default="medai@localhost", description="From address of e-mail reminders.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (none when unset).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (never logged).")
     token_ttl_hours: int = Field(default=12, description="Lifetime of tokens issued by the password flow.")
     max_upload_bytes: int | None = Field(default=None, description="Largest multipart file upload; `max_body_bytes` when unset.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API from a browser (CORS); none when empty.")
     sign_in_max_failures: int = Field(default=5, description="Failed sign-ins per username or client address before 429.")
     sign_in_window_seconds: int = Field(default=300, description="Window over which failed sign-ins are counted.")
     cds_jwt_max_lifetime_seconds: int = Field(default=600, description="Longest `exp - now` accepted in a CDS Hooks JWT.")
+    max_in_flight: int = Field(default=32, ge=0, description="Requests one worker works on at once; more are answered 503 "
+                               "with Retry-After at once instead of queueing (0: no bound). Health and metrics are exempt.")
+    request_timeout_seconds: float | None = Field(default=30.0, gt=0, description="A request that has not started its "
+                                                  "response after this many seconds is answered 504 (unset: no limit).")
+    overload_retry_after_seconds: int = Field(default=1, ge=1, description="Retry-After sent with the 503 and 504 answers.")
     content_security_policy: str = Field(
         default="default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
                 "img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",

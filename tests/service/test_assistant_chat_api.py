@@ -110,3 +110,50 @@ def test_patient_deletes_own_conversation_and_bad_input_is_named(chat):
 def test_admin_purges_expired_conversations(chat):
     assert chat.client.post(f"{API}/purge", headers=chat.headers("admin", None)).json() == {"deleted": 0}
     assert chat.client.post(f"{API}/purge", headers=chat.headers("patient", None)).status_code == 403
+
+
+def _patient_view(chat, patient_id: str, role: str = "clinician"):
+    import uuid
+
+    body = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/1", "patientId": patient_id}}
+    return chat.client.post("/cds-services/assistant-crisis-alerts", json=body, headers=chat.headers(role, "application/json"))
+
+
+def test_a_crisis_reaches_clinicians_as_a_fhir_flag_and_a_critical_cds_card(chat):
+    client, patient = chat.client, chat.headers("patient", "application/json")
+    assert "assistant-crisis-alerts" in {s["id"] for s in client.get("/cds-services").json()["services"]}
+    assert _patient_view(chat, chat.well_patient).json()["cards"] == []
+    crisis = client.post(f"{API}/conversations", json={"consent": True}, headers=patient).json()["conversation"]["id"]
+    client.post(f"{API}/conversations/{crisis}/messages", json={"text": "I want to end my life"}, headers=patient)
+    assert client.post(f"{API}/conversations/{crisis}/messages", json={"text": "yes"}, headers=patient).json()["handoff"]
+    # the alert names its conversation, and the FHIR API serves it to the care team
+    flags = client.get(f"/fhir/Flag?patient={chat.well_patient}&status=active", headers=chat.headers("clinician", None)).json()
+    assert flags["total"] == 1
+    flag = flags["entry"][0]["resource"]
+    assert flag["identifier"] == [{"system": "urn:medai:assistant:conversation", "value": crisis}]
+    sent = client.get(f"/fhir/Communication?patient={chat.well_patient}", headers=chat.headers("clinician", None)).json()
+    assert sent["entry"][0]["resource"]["about"] == [{"reference": f"Flag/{flag['id']}"}]
+    cards = _patient_view(chat, chat.well_patient).json()["cards"]
+    assert len(cards) == 1
+    card = cards[0]
+    assert card["indicator"] == "critical" and card["uuid"] == flag["id"] and "suicide or self-harm" in card["summary"]
+    assert "asked for a person from the care team" in card["detail"]
+    assert card["links"][0]["url"] == f"http://testserver/ui/assistant/alerts/{crisis}"
+    assert _patient_view(chat, chat.sick_patient).json()["cards"] == []  # the other patient has no alert
+    assert _audit(chat, "cds:assistant-crisis-alerts")
+    assert _patient_view(chat, chat.well_patient, role="patient").status_code == 403
+    # a resolved flag is no longer shown
+    from medai.store.ingest import ingest_resource
+
+    with chat.client.app.state.engine.begin() as connection:
+        ingest_resource(connection, {**flag, "status": "inactive"})
+    assert _patient_view(chat, chat.well_patient).json()["cards"] == []
+
+
+def test_warm_up_builds_the_apps_chat_service_and_skips_a_given_screener(chat):
+    from medai.service.routers.assistant_chat import warm_up_chat
+
+    app = chat.client.app
+    assert warm_up_chat(app) is None  # the fixture's rules-only screener has nothing to load
+    assert app.state.runtime["assistant_chat"].manager.screener is not None

@@ -100,3 +100,62 @@ def test_health_metrics_and_capability_statement(service):
     metrics = service.client.get("/metrics").text
     assert 'route="/fhir/{resource_type}/{resource_id}"' in metrics
     assert service.well_patient not in metrics
+
+
+def _crisis_alerts(service) -> dict[str, str]:
+    """Crisis alerts as the assistant stores them: for the well patient an active and an inactive Flag and a
+    Communication about the active one; for the sick patient an active Flag. Returns their ids."""
+    from medai.assistant.safety.response import clinician_communication, clinician_flag
+    from medai.assistant.safety.types import ScreenResult
+
+    result = ScreenResult("high", ("suicide_self_harm",))
+    active, resolved = clinician_flag(result, service.well_patient), clinician_flag(result, service.well_patient)
+    resolved["status"] = "inactive"
+    message = clinician_communication(result, active, service.well_patient)
+    other = clinician_flag(result, service.sick_patient)
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+                        for r in (active, resolved, message, other)]}
+    assert service.client.post("/fhir", json=bundle, headers=service.headers("clinician")).status_code == 200
+    return {"active": active["id"], "resolved": resolved["id"], "message": message["id"], "other": other["id"]}
+
+
+def _ids(bundle: dict) -> set[str]:
+    return {e["resource"]["id"] for e in bundle["entry"]}
+
+
+def test_crisis_flags_and_communications_are_served_by_patient_and_status(service):
+    ids = _crisis_alerts(service)
+    client, clinician = service.client, service.headers("clinician")
+    flags = client.get(f"/fhir/Flag?patient={service.well_patient}", headers=clinician)
+    assert flags.status_code == 200 and flags.headers["content-type"].startswith("application/fhir+json")
+    assert _ids(flags.json()) == {ids["active"], ids["resolved"]}
+    active = client.get(f"/fhir/Flag?patient={service.well_patient}&status=active", headers=clinician).json()
+    assert _ids(active) == {ids["active"]} and active["entry"][0]["resource"]["code"]["coding"][0]["code"] == "225444004"
+    assert _ids(client.get(f"/fhir/Flag?patient={service.well_patient}&status=inactive&_count=1", headers=clinician).json()) \
+        == {ids["resolved"]}
+    sent = client.get(f"/fhir/Communication?patient={service.well_patient}", headers=clinician).json()
+    assert _ids(sent) == {ids["message"]} and sent["entry"][0]["resource"]["about"][0]["reference"] == f"Flag/{ids['active']}"
+    assert client.get(f"/fhir/Flag/{ids['other']}", headers=clinician).json()["subject"]["reference"] \
+        == f"Patient/{service.sick_patient}"
+    assert client.get(f"/fhir/Communication/{ids['message']}", headers=service.headers("service")).status_code == 200
+    assert client.get("/fhir/Flag?status=bogus&patient=x", headers=clinician).status_code == 400
+    assert client.get("/fhir/Communication", headers=clinician).status_code == 400  # a patient is required
+    assert client.get("/fhir/Flag/no-such-flag", headers=clinician).status_code == 404
+    capability = {r["type"]: r for r in client.get("/fhir/metadata").json()["rest"][0]["resource"]}
+    assert {p["name"] for p in capability["Flag"]["searchParam"]} == {"patient", "status"} and "Communication" in capability
+
+
+def test_patients_see_only_their_own_alerts_and_every_access_is_audited(service):
+    ids = _crisis_alerts(service)
+    client, patient = service.client, service.headers("patient")
+    assert _ids(client.get("/fhir/Flag", headers=patient).json()) == {ids["active"], ids["resolved"]}
+    assert client.get(f"/fhir/Flag/{ids['active']}", headers=patient).status_code == 200
+    assert client.get(f"/fhir/Flag?patient={service.sick_patient}", headers=patient).status_code == 403
+    assert client.get(f"/fhir/Flag/{ids['other']}", headers=patient).status_code == 403
+    assert client.get(f"/fhir/Communication?patient={service.sick_patient}", headers=patient).status_code == 403
+    assert client.get("/fhir/Flag", headers={}).status_code == 401
+    audit = client.get("/api/audit", headers=service.headers("admin")).json()
+    assert any(r["action"] == "search:Flag" and r["patient_id"] == service.well_patient and r["actor"] == "patient"
+               for r in audit)
+    assert any(r["action"] == "read:Flag" and r["patient_id"] == service.well_patient for r in audit)

@@ -84,3 +84,21 @@ def models_build_news2(out: Path = typer.Argument(..., help="Folder to create fo
     with console.status("Scoring NEWS2 hourly on every patient of hospital A and bootstrapping CIs..."):
         path = build_package(out, data, n_boot=n_boot)
     console.print(f"package written to {path}")
+
+
+@models_app.command("install")
+def models_install(path: Path = typer.Argument(..., exists=True, file_okay=False, help="A model package folder."),
+                   models_dir: Path | None = typer.Option(None, "--dir",
+                                                          help="Install here (default: first MEDAI_MODEL_DIRS, else <home>/models)."),
+                   force: bool = typer.Option(False, help="Replace an installed package of the same name and version.")) -> None:
+    """Verify a package's manifest hashes and install it atomically (an interrupted install leaves no half package)."""
+    from medai.models import ModelPackageError
+    from medai.models.install import install_package
+
+    try:
+        result = install_package(path, models_dir, force=force)
+    except ModelPackageError as error:
+        console.print(f"[red]install refused[/]: {error}")
+        raise typer.Exit(1) from None
+    package = result.package
+    console.print(f"{package.name} {package.version} {result.action} at {package.path} (weights sha256 {package.weights_sha256[:12]}…)")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medai.cli import admin, catalog, imaging
+from medai.cli import backup as backup_cli
 from medai.cli.assistant import assistant_app
 from medai.cli.export import export
 from medai.cli.forecast import forecast_app
@@ -37,6 +38,7 @@ app.add_typer(forecast_app, name="forecast")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(symptoms_app, name="symptoms")
 app.command("export")(export)
+backup_cli.register(app)
 console = Console()
 
 
@@ -63,20 +65,26 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
                       + ", ".join(f"{user} / {password} ({role})" for user, password, role in hospital.credentials))
     else:
         app_ = create_app(settings)
+    from medai.service.routers.assistant_chat import warm_up_chat
+
+    warm_up_chat(app_)  # load the crisis screen's models in the background, so the first chat message is not slow
     uvicorn.run(app_, host=host, port=port, access_log=False, log_level="info")
 
 
 @app.command()
 def ingest(path: Path = typer.Argument(..., exists=True, help="A FHIR Bundle JSON file, a folder of them, or a zip."),
            database_url: str | None = typer.Option(None, help="Overrides MEDAI_DATABASE_URL.")) -> None:
-    """Ingest FHIR R4 Bundles: each bundle in one transaction, rejected whole when any resource is bad."""
+    """Ingest FHIR R4 Bundles: each bundle in one transaction, rejected whole when any resource is bad.
+
+    Resumable: a bundle already stored as sent is skipped, so re-running after an interruption
+    finishes the job without writing anything twice."""
     from collections import Counter
 
     from medai.core.fhir.files import bundle_files, read_bundle
     from medai.errors import InvalidInput
     from medai.store.db import open_database
-    from medai.store.ingest import ingest_bundle
     from medai.store.audit import AuditEvent, append
+    from medai.store.ingest import store_bundle
 
     settings = get_settings()
     if database_url:
@@ -85,24 +93,27 @@ def ingest(path: Path = typer.Argument(..., exists=True, help="A FHIR Bundle JSO
     files = bundle_files(path)
     totals: Counter = Counter()
     failed: list[tuple[str, list]] = []
+    skipped = 0
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("Ingesting bundles", total=len(files))
         for name, source in files:
             try:
-                bundle = read_bundle(name, source)
-                with engine.begin() as connection:
-                    totals.update(ingest_bundle(connection, bundle).counts)
+                result = store_bundle(engine, read_bundle(name, source))
+                skipped += result.skipped
+                totals.update(result.counts)
             except InvalidInput as error:
                 failed.append((name, error.problems))
             except json.JSONDecodeError as error:
                 failed.append((name, [f"malformed JSON: {error}"]))
             progress.advance(task)
-    append(engine, AuditEvent(actor="cli", role="admin", action="cli:ingest", detail={"bundles": len(files), "failed": len(failed), "counts": dict(totals)}))
+    append(engine, AuditEvent(actor="cli", role="admin", action="cli:ingest", detail={"bundles": len(files), "failed": len(failed), "skipped": skipped, "counts": dict(totals)}))
     table = Table("resource type", "ingested", title=f"{len(files) - len(failed)} of {len(files)} bundles ingested")
     for resource_type, count in sorted(totals.items()):
         table.add_row(resource_type, str(count))
     console.print(table)
+    if skipped:
+        console.print(f"{skipped} bundles were already stored and were skipped")
     for name, problems in failed:
         console.print(f"[red]rejected[/] {name}:")
         for problem in problems[:10]:

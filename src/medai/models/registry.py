@@ -94,8 +94,12 @@ class ModelRegistry:
 
 
 def default_registry(settings: Settings | None = None) -> ModelRegistry:
-    """The registry of the shipped packages plus the folders in ``settings.model_dirs`` (``MEDAI_MODEL_DIRS``)."""
-    return ModelRegistry((settings or get_settings()).model_dirs)
+    """The registry of the shipped packages plus the folders in ``settings.model_dirs`` (``MEDAI_MODEL_DIRS``), or,
+    when none are set, the default folder ``medai models install`` writes to."""
+    from medai.models.install import user_models_dir
+
+    settings = settings or get_settings()
+    return ModelRegistry([*settings.model_dirs] or [user_models_dir(settings)])
 
 
 def _find_packages(root: Path) -> Iterator[Path]:

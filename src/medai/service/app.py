@@ -14,6 +14,7 @@ from medai.service.metrics import install_metrics
 from medai.service.routers import admin, auth, fhir
 from medai.service.security.headers import install_http_hardening
 from medai.service.security.limits import BodySizeLimit
+from medai.service.security.shedding import LoadShedder
 from medai.service.security.urls import RejectControlCharacters
 from medai.service.security.throttle import FailureWindow
 from medai.store.db import open_database
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Innermost first: the body limit must sit inside the metrics middleware so its 413 reaches the error handlers.
     app.add_middleware(BodySizeLimit, settings=settings)
     app.add_middleware(RejectControlCharacters)
+    # Sheds before any body is read; inside the metrics middleware, so shed and timed-out requests are counted.
+    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight, timeout_seconds=settings.request_timeout_seconds,
+                       retry_after_seconds=settings.overload_retry_after_seconds)
     install_metrics(app)
     install_http_hardening(app, settings)
     app.state.sign_in_failures = FailureWindow(settings.sign_in_max_failures, settings.sign_in_window_seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import insert
 
 from medai.service.applications import CdsInvocation, CdsService
@@ -50,7 +51,7 @@ async def invoke(service_id: str, request: Request, principal: Principal = Depen
     check_patient_access(principal, patient_id)
     invocation = CdsInvocation(request=request, engine=request.app.state.engine, hook=body["hook"], context=context,
                                prefetch=body.get("prefetch") or {})
-    result = service.handler(invocation)
+    result = await run_in_threadpool(service.handler, invocation)  # model work off the event loop
     for prediction in result.predictions:
         record_prediction(request.app.state.engine, principal, prediction, action=f"cds:{service_id}")
     if not result.predictions:

@@ -9,6 +9,7 @@ URL (or the discovery endpoint), ``exp`` (at most ``cds_jwt_max_lifetime_seconds
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 
@@ -21,6 +22,7 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
 _FAMILY = {"RSA": ["RS256", "RS384", "RS512"], "EC": ["ES256", "ES384", "ES512"]}
 MAX_CLAIM_CHARS = 512
 _seen_jti: dict[str, float] = {}
+_jti_expiries: list[tuple[float, str]] = []  # a heap of (expiry, jti): forgetting expired ids costs O(log n) each
 _jti_lock = threading.Lock()
 
 
@@ -29,13 +31,16 @@ def _reject(message: str) -> HTTPException:
 
 
 def _remember_jti(jti: str, expires: float) -> bool:
+    """Remember a token id until it expires; False when it was already seen (a replay)."""
     now = time.time()
     with _jti_lock:
-        for key in [k for k, exp in _seen_jti.items() if exp < now]:
-            del _seen_jti[key]
+        while _jti_expiries and _jti_expiries[0][0] < now:
+            _, old = heapq.heappop(_jti_expiries)
+            _seen_jti.pop(old, None)
         if jti in _seen_jti:
             return False
         _seen_jti[jti] = expires
+        heapq.heappush(_jti_expiries, (expires, jti))
         return True
 
 

@@ -13,7 +13,7 @@ from medai.core.fhir import record_from_fhir
 from medai.errors import InvalidInput, Problem
 from medai.risk.sepsis.variables import sepsis_variables
 from medai.store.accounts import Principal
-from medai.store.audit import AuditEvent, append
+from medai.store.audit import AuditEvent, append, append_in
 from medai.store.ingest import IngestResult, ingest_resource
 
 logger = logging.getLogger("medai.streaming")
@@ -34,14 +34,15 @@ def accept_observation(app: FastAPI, principal: Principal, resource: object, cha
     check_streamable(resource)
     engine = app.state.engine
     try:
-        with engine.begin() as connection:
+        with engine.begin() as connection:  # the Observation and its audit record commit together
             result = ingest_resource(connection, resource)
+            record = record_from_fhir(resource)
+            append_in(connection, AuditEvent(principal.username, principal.role, f"{channel}:create-observation",
+                                             patient_id=record.patient_id))
     except InvalidInput as error:
         append(engine, AuditEvent(principal.username, principal.role, f"{channel}:create-observation", outcome="rejected",
                                   detail={"problems": len(error.problems)}))
         raise
-    record = record_from_fhir(resource)
-    append(engine, AuditEvent(principal.username, principal.role, f"{channel}:create-observation", patient_id=record.patient_id))
     bus = getattr(app.state, "observation_bus", None)
     if bus is not None:  # scaled out: the worker owning the patient's partition runs the listeners
         bus.publish(record.patient_id or "", resource, principal)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
 
 from medai.core import records
 from medai.core.fhir import record_from_fhir, validate_resource
 from medai.errors import InvalidInput, Problem
+from medai.store.audit import AuditEvent, append_in
 from medai.store.references import rewrite_references, subject_patient_id
 from medai.store.schema import observations, resources
 
@@ -25,6 +28,8 @@ class IngestResult:
 
     written: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    skipped: bool = False
+    """True when the bundle was already stored exactly as sent, so nothing was written."""
 
     def response_bundle(self) -> dict:
         """A FHIR transaction-response Bundle for this result."""
@@ -58,13 +63,22 @@ def _entry_resources(bundle: object) -> list[tuple[str, str | None, dict]]:
     return out
 
 
-def _assign_ids(entries: list[tuple[str, str | None, dict]]) -> dict[str, str]:
-    """Give every resource an id and map each fullUrl to its ``Type/id``."""
+def bundle_digest(bundle: object) -> str:
+    """The sha256 of a bundle's canonical JSON (key order and whitespace do not matter)."""
+    return hashlib.sha256(json.dumps(bundle, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _assign_ids(entries: list[tuple[str, str | None, dict]], seed: str | None = None) -> dict[str, str]:
+    """Give every resource an id and map each fullUrl to its ``Type/id``.
+
+    A resource with neither an id nor a ``urn:uuid`` fullUrl gets a random id, or with ``seed`` (a bundle
+    digest) one derived from the seed and its position, so ingesting the same bundle again finds it."""
     full_urls: dict[str, str] = {}
-    for _, full_url, resource in entries:
+    for index, (_, full_url, resource) in enumerate(entries):
         if not resource.get("id"):
             tail = full_url.removeprefix("urn:uuid:") if full_url and full_url.startswith("urn:uuid:") else None
-            resource["id"] = tail or str(uuid.uuid4())
+            derived = str(uuid.uuid5(uuid.NAMESPACE_URL, f"medai:bundle:{seed}:{index}")) if seed else None
+            resource["id"] = tail or derived or str(uuid.uuid4())
         if full_url:
             full_urls[full_url] = f"{resource['resourceType']}/{resource['id']}"
     return full_urls
@@ -93,8 +107,10 @@ def _stored_resolver(connection: Connection, full_urls: dict[str, str], local: d
     return resolve
 
 
-def prepare(connection: Connection, entries: list[tuple[str, str | None, dict]]) -> list[_Prepared]:
-    """Validate, resolve references and convert every resource; raise with all problems found."""
+def prepare(connection: Connection, entries: list[tuple[str, str | None, dict]], seed: str | None = None) -> list[_Prepared]:
+    """Validate, resolve references and convert every resource; raise with all problems found.
+
+    ``seed`` makes the ids given to resources without one reproducible (see :func:`_assign_ids`)."""
     problems: list[Problem] = []
     for location, _, resource in entries:
         try:
@@ -103,7 +119,7 @@ def prepare(connection: Connection, entries: list[tuple[str, str | None, dict]])
             problems.extend(error.problems)
     if problems:
         raise InvalidInput(problems[:MAX_PROBLEMS])
-    full_urls = _assign_ids(entries)
+    full_urls = _assign_ids(entries, seed)
     local = {f"{r['resourceType']}/{r['id']}": "" for _, _, r in entries}
     resolve = _stored_resolver(connection, full_urls, local)
     prepared = []
@@ -162,6 +178,40 @@ def write(connection: Connection, prepared: list[_Prepared]) -> IngestResult:
 def ingest_bundle(connection: Connection, bundle: object) -> IngestResult:
     """Validate and write a whole Bundle in the caller's transaction; any problem rejects all of it."""
     return write(connection, prepare(connection, _entry_resources(bundle)))
+
+
+def _without_version(body: dict) -> str:
+    meta = {k: v for k, v in (body.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+    rest = {k: v for k, v in body.items() if k != "meta"}
+    return json.dumps({**rest, "meta": meta} if meta else rest, sort_keys=True, separators=(",", ":"))
+
+
+def already_stored(connection: Connection, prepared: list[_Prepared]) -> bool:
+    """Whether every prepared resource is stored with the same content (versions and times aside)."""
+    keys = [(p.resource["resourceType"], p.resource["id"]) for p in prepared]
+    stored: dict[tuple[str, str], dict] = {}
+    for start in range(0, len(keys), 500):
+        rows = connection.execute(select(resources.c.resource_type, resources.c.id, resources.c.body)
+                                  .where(tuple_(resources.c.resource_type, resources.c.id).in_(keys[start:start + 500])))
+        stored.update({(t, i): body for t, i, body in rows})
+    return len(stored) == len(set(keys)) and all(
+        _without_version(stored[key]) == _without_version(json.loads(json.dumps(p.resource))) for key, p in zip(keys, prepared))
+
+
+def store_bundle(engine: Engine, bundle: object, actor: str = "cli", role: str = "admin") -> IngestResult:
+    """Ingest one Bundle resumably: in one transaction with its audit record, skipped when already stored.
+
+    Ids given to resources without one derive from the bundle's digest, so storing the same bundle
+    again (after a crash, or a re-run over the same files) writes nothing twice. The audit record
+    names the bundle by its digest only (file names can hold patient names)."""
+    digest = bundle_digest(bundle)
+    with engine.begin() as connection:
+        prepared = prepare(connection, _entry_resources(bundle), seed=digest)
+        if already_stored(connection, prepared):
+            return IngestResult(written=[f"{p.resource['resourceType']}/{p.resource['id']}" for p in prepared], skipped=True)
+        result = write(connection, prepared)
+        append_in(connection, AuditEvent(actor, role, "ingest:bundle", detail={"bundle_sha256": digest, "counts": dict(result.counts)}))
+    return result
 
 
 def ingest_resource(connection: Connection, resource: object) -> IngestResult:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -261,3 +264,33 @@ def shipped_sepsis():
     if model is None:
         pytest.skip("the sepsis-ews model package is not installed yet")
     return model
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def served(tmp_path, prepare: Callable) -> Iterator[tuple[str, object]]:
+    """Serve a fresh app (SQLite under ``tmp_path``) with uvicorn on a free localhost port.
+
+    ``prepare(app)`` fills the database before the server starts; yields ``(base_url, what prepare returned)``."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from medai.service.app import create_app
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/t.db", base_url=base_url))
+    prepared = prepare(app)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield base_url, prepared
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -7,13 +7,10 @@ Screenshots go to the test's tmp_path, and also to ``$MEDAI_UI_SCREENSHOTS`` whe
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from medai.config import Settings
-from tests.service.ui.test_ui_browser import _free_port, _screenshot, browser  # noqa: F401 (fixture)
+from tests.service.ui.conftest import served
+from tests.service.ui.test_ui_browser import _screenshot, browser  # noqa: F401 (fixture)
 
 API = "/api/v1/assistant"
 
@@ -30,30 +27,18 @@ def _mount(app) -> None:
 @pytest.fixture
 def patient_server(tmp_path, bundle_factory):
     """The app on a free port with patient Ann Jones and her account ``ann`` (password below)."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from medai.service.app import create_app
     from medai.store.accounts import add_user
     from medai.store.ingest import ingest_bundle
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/t.db", base_url=base_url))
-    _mount(app)
-    ann, bundle = bundle_factory("Jones", "Ann", "MRN-0001", hours=1)
-    with app.state.engine.begin() as connection:
-        ingest_bundle(connection, bundle)
-        add_user(connection, "ann", "patient", password="a long patient password", patient_id=ann)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    def prepare(app) -> None:
+        _mount(app)
+        ann, bundle = bundle_factory("Jones", "Ann", "MRN-0001", hours=1)
+        with app.state.engine.begin() as connection:
+            ingest_bundle(connection, bundle)
+            add_user(connection, "ann", "patient", password="a long patient password", patient_id=ann)
+
+    for base_url, _ in served(tmp_path, prepare):
+        yield base_url
 
 
 @pytest.mark.browser

@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from medai.config import Settings
+from tests.service.ui.conftest import served
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _demo_bundles(bundle_factory) -> list[dict]:
@@ -45,30 +36,17 @@ def _demo_bundles(bundle_factory) -> list[dict]:
 
 def _serve(tmp_path, bundles: list[dict]):
     """The app served by uvicorn on a free localhost port with ``bundles`` and a clinician; yields the base URL."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from medai.service.app import create_app
     from medai.store.accounts import add_user
     from medai.store.ingest import ingest_bundle
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/t.db", base_url=base_url)
-    app = create_app(settings)
-    with app.state.engine.begin() as connection:
-        for bundle in bundles:
-            ingest_bundle(connection, bundle)
-        add_user(connection, "drsmith", "clinician", password="a long test password")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    def prepare(app) -> None:
+        with app.state.engine.begin() as connection:
+            for bundle in bundles:
+                ingest_bundle(connection, bundle)
+            add_user(connection, "drsmith", "clinician", password="a long test password")
+
+    for base_url, _ in served(tmp_path, prepare):
+        yield base_url
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 Per message, in one transaction: the dialogue manager screens it and answers it (appointments and
 medicines work in the same transaction); on a crisis the clinician alert (FHIR ``Flag`` + ``Communication``)
-is stored; each read or change of patient data the turn made is audited; the conversation's risk and flag
-are saved (never lowered) and, under consent, the messages with their screen results and the state.
+is stored, carrying the conversation's id as an identifier (:data:`CONVERSATION_SYSTEM`); each read or change
+of patient data the turn made is audited; the conversation's risk and flag are saved (never lowered) and,
+under consent, the messages with their screen results and the state.
 The crisis audit record (``assistant.crisis``) follows once that has committed.
 
 Without consent the dialogue state is kept in ``transient`` (memory) only and no message text is stored.
+:meth:`ConversationService.warm_up` loads the crisis model and the sentence encoder in the background at start.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,7 +30,9 @@ from medai.assistant.safety.types import max_risk
 from medai.errors import NotFound
 from medai.store.audit import AuditEvent, append_in
 
+log = logging.getLogger(__name__)
 TRANSIENT_LIMIT = 2000
+CONVERSATION_SYSTEM = "urn:medai:assistant:conversation"
 
 
 @dataclass
@@ -58,8 +64,17 @@ def _age_sex(connection: Connection, patient_id: str, today: date) -> tuple[floa
     return age, sex
 
 
-def _store_alert(connection: Connection, turn: Turn, patient_id: str) -> list[str]:
-    """Store the crisis response's Flag and Communication when the patient is in the FHIR store."""
+def conversation_of(resource: dict) -> str | None:
+    """The id of the assistant conversation a stored alert (``Flag`` / ``Communication``) came from."""
+    for identifier in resource.get("identifier") or []:
+        if identifier.get("system") == CONVERSATION_SYSTEM:
+            return identifier.get("value")
+    return None
+
+
+def _store_alert(connection: Connection, turn: Turn, patient_id: str, conversation_id: str) -> list[str]:
+    """Store the crisis response's Flag and Communication (naming the conversation) when the patient is in the
+    FHIR store."""
     from medai.store.clinical import get_resource
     from medai.store.ingest import prepare, write
 
@@ -70,7 +85,8 @@ def _store_alert(connection: Connection, turn: Turn, patient_id: str) -> list[st
         get_resource(connection, "Patient", patient_id)
     except NotFound:
         return []
-    items = [response.flag] + ([response.communication] if response.communication else [])
+    named = {"identifier": [{"system": CONVERSATION_SYSTEM, "value": conversation_id}]}
+    items = [{**response.flag, **named}] + ([{**response.communication, **named}] if response.communication else [])
     return write(connection, prepare(connection, [(f"{r['resourceType']}/{r['id']}", None, r) for r in items])).written
 
 
@@ -87,6 +103,17 @@ class ConversationService:
     def consent_version(self) -> str:
         """The version of the consent text patients agree to now."""
         return load_messages().consent.version
+
+    def warm_up(self) -> threading.Thread | None:
+        """Load the shipped crisis screen (model and sentence encoder, ~17 s on CPU) and the intent embeddings in
+        a daemon thread, so the first patient message does not wait for them; returns the thread, or None when
+        the manager screens with a screener it was given (nothing to load). A failure is logged, never raised:
+        the first message then loads (or falls back to the rules) as it would have."""
+        if self.manager.screener is not None:
+            return None
+        thread = threading.Thread(target=_warm, args=(self.manager,), name="assistant-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -153,7 +180,7 @@ class ConversationService:
             ctx = ChatContext(patient_id=conversation["patient_id"], actor=actor.username, role=actor.role, age=age, sex=sex,
                               now=now, connection=connection, audit=lambda action, detail: events.append((action, detail)))
             turn = self.manager.handle(state, text, ctx)
-            written = _store_alert(connection, turn, conversation["patient_id"]) if turn.alert else []
+            written = _store_alert(connection, turn, conversation["patient_id"], conversation_id) if turn.alert else []
             for action, detail in events:
                 append_in(connection, AuditEvent(actor.username, actor.role, action, patient_id=conversation["patient_id"],
                                                  detail={"conversation": conversation_id, **detail}))
@@ -221,6 +248,13 @@ class ConversationService:
         self.transient.move_to_end(conversation_id)
         while len(self.transient) > TRANSIENT_LIMIT:
             self.transient.popitem(last=False)
+
+
+def _warm(manager: DialogueManager) -> None:
+    try:
+        manager.warm_up()
+    except Exception as error:  # noqa: BLE001 - a warm-up failure must not take the service down
+        log.warning("assistant warm-up failed (%s)", type(error).__name__)
 
 
 def _assistant_row(reply: Reply, turn: Turn | None) -> dict:

@@ -70,6 +70,15 @@ class IntentMatcher:
             best = self._semantic(plain, [i for i in candidates if i.examples and not i.whole_message])
         return best
 
+    def prepare(self) -> None:
+        """Embed the intents' examples now (semantic matching only) rather than on the first unmatched message."""
+        if not self.semantic:
+            return
+        try:
+            _example_vectors(tuple(e for i in self.rules.intents if i.examples and not i.whole_message for e in i.examples))
+        except ImportError:  # the embedding extra is optional: rules alone then
+            return
+
     def _semantic(self, plain: str, candidates: list[Intent]) -> IntentMatch | None:
         try:
             from medai.assistant.safety.embed import embed

@@ -61,6 +61,12 @@ class DialogueManager:
         screener = self.screener or default_screener()
         return screener.identity() if hasattr(screener, "identity") else {}
 
+    def warm_up(self) -> None:
+        """Load now what the first message would otherwise wait for: the crisis screen (model and sentence
+        encoder, by screening a greeting) and the intent examples' embeddings."""
+        self.screen("hello")
+        self.matcher.prepare()
+
     def handle(self, state: ConversationState, text: str, ctx: ChatContext | None = None,
                screened: ScreenResult | None = None) -> Turn:
         """Screen ``text`` (or take ``screened``, its screen result), then answer it. ``state`` is updated in place."""

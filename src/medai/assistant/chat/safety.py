@@ -2,11 +2,13 @@
 which a conversation stops, and the crisis response.
 
 When the shipped crisis model package is missing the screen runs on the lexicon rules alone and says so in
-its identity (it never runs with nothing)."""
+its identity (it never runs with nothing). Loading is guarded by a lock, so a warm-up thread and the first
+message never load the model twice."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 
 from medai.assistant.safety import CrisisScreener, ScreenResult
@@ -14,11 +16,18 @@ from medai.assistant.safety.types import CATEGORIES, RISKS, combine, max_risk, r
 
 log = logging.getLogger(__name__)
 DEFAULT_LEVEL = "moderate"
+_LOADING = threading.Lock()
+
+
+def default_screener() -> CrisisScreener:
+    """The shipped screener (rules + model); rules alone, with a warning, when the model package is not installed.
+    Loaded once per process; callers arriving while it loads wait for it."""
+    with _LOADING:
+        return _shipped_screener()
 
 
 @lru_cache(maxsize=1)
-def default_screener() -> CrisisScreener:
-    """The shipped screener (rules + model); rules alone, with a warning, when the model package is not installed."""
+def _shipped_screener() -> CrisisScreener:
     from medai.assistant.safety.screen import default_screener as shipped
 
     try:

@@ -1,12 +1,15 @@
-"""E-mail delivery over SMTP (standard library): ``SmtpMailer`` and its configuration from ``MEDAI_SMTP_*``."""
+"""E-mail delivery over SMTP (standard library): ``SmtpMailer`` and its configuration from the settings
+(``MEDAI_SMTP_*``: ``smtp_host``, ``smtp_port``, ``smtp_sender``, ``smtp_starttls``, ``smtp_username``,
+``smtp_password``)."""
 
 from __future__ import annotations
 
-import os
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+
+from medai.config import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class SmtpMailer:
     sender: str = "medai@localhost"
     starttls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     timeout: float = 10.0
 
     def send(self, to: str, subject: str, body: str) -> str:
@@ -36,13 +39,12 @@ class SmtpMailer:
         return message["Message-ID"]
 
 
-def mailer_from_env(environ: dict | None = None) -> SmtpMailer | None:
-    """The mailer configured by ``MEDAI_SMTP_HOST`` (+ ``_PORT``, ``_SENDER``, ``_STARTTLS``, ``_USERNAME``,
-    ``_PASSWORD``); None when no host is set (e-mail reminders then wait)."""
-    env = os.environ if environ is None else environ
-    host = env.get("MEDAI_SMTP_HOST")
-    if not host:
+def mailer_from_env(settings: Settings | None = None) -> SmtpMailer | None:
+    """The mailer the settings configure (the process settings, i.e. ``MEDAI_SMTP_*``, when none are given);
+    None when ``smtp_host`` is unset (e-mail reminders then wait)."""
+    settings = settings or get_settings()
+    if not settings.smtp_host:
         return None
-    return SmtpMailer(host=host, port=int(env.get("MEDAI_SMTP_PORT", "25")), sender=env.get("MEDAI_SMTP_SENDER", "medai@localhost"),
-                      starttls=env.get("MEDAI_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
-                      username=env.get("MEDAI_SMTP_USERNAME") or None, password=env.get("MEDAI_SMTP_PASSWORD") or None)
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+                      starttls=settings.smtp_starttls, username=settings.smtp_username or None, password=password or None)

@@ -317,7 +317,7 @@ def get_adherence(request: Request, patient_id: str | None = None, days: int = Q
 @reminders_router.post("/dispatch")
 def dispatch(request: Request, principal: Principal = Depends(require_roles("admin", "service"))) -> dict:
     """Send every due reminder once (in-app now; e-mail when ``MEDAI_SMTP_HOST`` is set)."""
-    report = dispatch_due(request.app.state.engine, _now(), mailer_from_env())
+    report = dispatch_due(request.app.state.engine, _now(), mailer_from_env(request.app.state.settings))
     audit(request, principal, "dispatch:reminders", detail=report.to_dict())
     return report.to_dict()
 

@@ -5,19 +5,27 @@ Patients start, use, read and delete only their own conversations; clinicians an
 conversations the crisis screen flagged (to follow up); every read is audited, denied ones too. Retention
 (days) and the crisis level come from the settings (``MEDAI_ASSISTANT_RETENTION_DAYS``,
 ``MEDAI_ASSISTANT_CRISIS_LEVEL``) when it defines them.
+
+The CDS Hooks service ``assistant-crisis-alerts`` (``patient-view``) shows a critical card for each active
+crisis ``Flag`` of the patient, linking to the flagged conversation; :func:`warm_up_chat` loads the crisis
+model in the background when the app starts.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import threading
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medai.assistant.chat import store
-from medai.assistant.chat.conversations import Actor, ConversationService
+from medai.assistant.chat.alerts import crisis_flags, flag_categories
+from medai.assistant.chat.conversations import Actor, ConversationService, conversation_of
 from medai.assistant.chat.manager import DialogueManager
-from medai.errors import InvalidInput, Problem
-from medai.service.applications import Application
+from medai.assistant.safety.response import LABELS
+from medai.errors import InvalidInput, NotFound, Problem
+from medai.service.applications import Application, CdsInvocation, CdsResult, CdsService
 from medai.service.deps import audit, require_roles
 from medai.service.errors import read_json_body
 from medai.store.accounts import Principal
@@ -58,15 +66,24 @@ async def _body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise InvalidInput([Problem(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()[:20]]) from None
 
 
-def chat_service(request: Request) -> ConversationService:
+def app_chat_service(app: FastAPI) -> ConversationService:
     """The app's conversation service (built on first use with the settings' retention and crisis level)."""
-    runtime = request.app.state.runtime
+    runtime = app.state.runtime
     if "assistant_chat" not in runtime:
-        settings = request.app.state.settings
+        settings = app.state.settings
         manager = DialogueManager(crisis_level=settings.assistant_crisis_level)
-        runtime["assistant_chat"] = ConversationService(
-            request.app.state.engine, manager, settings.assistant_retention_days)
+        runtime["assistant_chat"] = ConversationService(app.state.engine, manager, settings.assistant_retention_days)
     return runtime["assistant_chat"]
+
+
+def chat_service(request: Request) -> ConversationService:
+    """The conversation service of the request's app."""
+    return app_chat_service(request.app)
+
+
+def warm_up_chat(app: FastAPI) -> threading.Thread | None:
+    """Load the app's crisis screen and sentence encoder in a background thread (call when the app starts)."""
+    return app_chat_service(app).warm_up()
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -184,8 +201,54 @@ def purge(request: Request, principal: Principal = Depends(require_roles("admin"
     return {"deleted": count}
 
 
+# -- CDS Hooks: crisis alerts ---------------------------------------------------------------------
+
+def crisis_card(flag: dict, conversation: dict | None, base_url: str) -> dict:
+    """The critical ``patient-view`` card of one active crisis Flag, linking to its conversation."""
+    categories = ", ".join(LABELS.get(c, c) for c in flag_categories(flag)) or "unspecified"
+    raised = (flag.get("period") or {}).get("start", "")
+    summary = (flag.get("code") or {}).get("text") or f"Crisis screen alert ({categories})"
+    lines = [f"**The assistant's crisis screen flagged this patient** ({categories}) on {raised[:16].replace('T', ' ')} UTC.",
+             "The conversation was stopped and crisis resources and a human hand-off were offered.",
+             "Please contact the patient."]
+    if conversation and conversation.get("handoff_at"):
+        lines.insert(2, "**The patient asked for a person from the care team to contact them.**")
+    card = {"uuid": flag["id"], "summary": summary[:140], "detail": "\n\n".join(lines), "indicator": "critical",
+            "source": {"label": "medai assistant crisis screen"}, "links": [], "suggestions": []}
+    if conversation is not None:
+        card["links"].append({"label": "Open the flagged conversation in medai", "type": "absolute",
+                              "url": f"{base_url}/ui/assistant/alerts/{conversation['id']}"})
+    else:  # the patient deleted it, or it passed its retention: the flag still stands
+        card["links"].append({"label": "Open the assistant's crisis alerts in medai", "type": "absolute",
+                              "url": f"{base_url}/ui/assistant/alerts"})
+    return card
+
+
+def crisis_alerts_cds(invocation: CdsInvocation) -> CdsResult:
+    """patient-view: one critical card per conversation with an active crisis Flag, newest first."""
+    patient_id = invocation.context["patientId"]
+    base = str(invocation.request.base_url).rstrip("/")
+    cards = []
+    with invocation.engine.connect() as connection:
+        for flag in crisis_flags(connection, patient_id):
+            conversation = None
+            if conversation_of(flag):
+                try:
+                    conversation = store.get_conversation(connection, conversation_of(flag))
+                except NotFound:
+                    conversation = None
+            cards.append(crisis_card(flag, conversation, base))
+    return CdsResult(cards=cards)
+
+
 def assistant_chat_application() -> Application:
-    """The assistant chat's contribution to the service: the JSON API and the patient chat page."""
+    """The assistant chat's contribution to the service: the JSON API, the patient chat page, the clinicians'
+    alert pages and the crisis-alert CDS service."""
     from medai.service.ui.assistant import router as ui_router
 
-    return Application(name="assistant-chat", routers=[router, ui_router])
+    service = CdsService(id="assistant-crisis-alerts", hook="patient-view", title="Assistant crisis alerts",
+                         description="Active alerts raised by the patient assistant's crisis screen (suicide or "
+                                     "self-harm, harm to others, abuse, medical emergency), each linking to the "
+                                     "flagged conversation.",
+                         handler=crisis_alerts_cds)
+    return Application(name="assistant-chat", routers=[router, ui_router], cds_services=[service])

@@ -4,6 +4,10 @@ banner with resources once the conversation is flagged.
 
 Sending goes through the JSON API (``/api/v1/assistant``) with the session cookie, so the page works the
 same whether the conversation is stored or not. Patients only; staff get 403.
+
+For the care team (clinicians and admins): ``/ui/assistant/alerts`` lists the conversations the crisis screen
+flagged (risk, categories, time, patient, hand-off requested) and ``/ui/assistant/alerts/{id}`` shows one with
+the alerts sent about it; both reads are audited, and a conversation that was never flagged is refused (403).
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medai.assistant.chat import store
+from medai.assistant.chat import alerts, store
 from medai.errors import NotFound
 from medai.service.deps import audit
 from medai.service.routers.assistant_chat import Actor, chat_service
-from medai.service.ui.routes import _forbidden, _page, signed_in
+from medai.service.ui.routes import STAFF, _error, _forbidden, _page, signed_in
 from medai.store.accounts import Principal
 
 router = APIRouter(tags=["ui"])
 SECTION = "assistant"
+ALERTS_SECTION = "assistant-alerts"
 RETENTION_CHOICES = (30, 90, 365)
 
 
@@ -95,3 +100,42 @@ def assistant_new(request: Request, principal: Principal = Depends(signed_in)) -
         return actor
     started = chat_service(request).start(actor)
     return RedirectResponse(f"/ui/assistant?c={started['conversation']['id']}", status_code=303)
+
+
+# -- the care team's crisis alerts -------------------------------------------------------------------
+
+@router.get("/ui/assistant/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+    """The flagged conversations, latest first (clinicians and admins)."""
+    if principal.role not in STAFF:
+        return _forbidden(request, principal, "Crisis alerts are for the care team.")
+    with request.app.state.engine.connect() as connection:
+        rows = alerts.flagged_alerts(connection)
+    audit(request, principal, "assistant.list-conversations",
+          detail={"count": len(rows), "flagged_only": True, "patients": len({r.conversation["patient_id"] for r in rows}),
+                  "ui": True})
+    return _page(request, "assistant_alerts.html", principal, section=ALERTS_SECTION, rows=rows)
+
+
+@router.get("/ui/assistant/alerts/{conversation_id}", response_class=HTMLResponse)
+def alert_page(request: Request, conversation_id: str, principal: Principal = Depends(signed_in)) -> Response:
+    """One flagged conversation: its risk, categories, hand-off, the alerts sent and the stored messages."""
+    if principal.role not in STAFF:
+        return _forbidden(request, principal, "Crisis alerts are for the care team.")
+    with request.app.state.engine.connect() as connection:
+        try:
+            conversation = store.get_conversation(connection, conversation_id)
+        except NotFound:
+            return _error(request, principal, 404, "Not found", "There is no such conversation (it may have been "
+                                                                "deleted by the patient or passed its retention).")
+        if not conversation["flagged"]:
+            audit(request, principal, "assistant.read-conversation", patient_id=conversation["patient_id"],
+                  outcome="denied", detail={"conversation": conversation_id, "ui": True})
+            return _forbidden(request, principal, "Staff may only read conversations the crisis screen flagged.")
+        alert = alerts.alert_of(connection, conversation)
+        sent = alerts.conversation_resources(connection, conversation["patient_id"], conversation_id, "Communication")
+        messages = store.conversation_messages(connection, conversation_id)
+    audit(request, principal, "assistant.read-conversation", patient_id=conversation["patient_id"],
+          detail={"conversation": conversation_id, "messages": len(messages), "ui": True})
+    return _page(request, "assistant_alert.html", principal, section=ALERTS_SECTION, alert=alert,
+                 communications=sent, messages=messages)
