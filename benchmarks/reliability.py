@@ -179,6 +179,7 @@ def main() -> None:
     parser.add_argument("--load-clients", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--load-seconds", type=float, default=15.0, help="measured seconds per load cell")
     parser.add_argument("--soak-minutes", type=float, default=30.0, help="minutes of the memory soak (0: none)")
+    parser.add_argument("--max-in-flight", type=int, default=8, help="the medai server's load-shedding limit")
     parser.add_argument("--no-load", action="store_true", help="skip the load rows")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "reliability.json")
     args = parser.parse_args()
@@ -192,7 +193,8 @@ def main() -> None:
         rows.extend(crash_rows())
     load = None
     if not args.no_load:
-        load = run_benchmark(args.load_clients, args.load_seconds, soak_minutes=args.soak_minutes)
+        load = run_benchmark(args.load_clients, args.load_seconds, max_in_flight=args.max_in_flight,
+                             soak_minutes=args.soak_minutes)
         rows.extend(load_rows(load))
     not_measured = ([] if crash_rows else ["crash-kill trials"]) + (["load (throughput, latency, soak)"] if args.no_load else [])
 
