@@ -14,7 +14,6 @@ threshold, evaluation, card, ModelPackage) with its GRU fitted by
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -131,13 +130,9 @@ def train_imaging_on_ray(task_name: str, root: str | Path | None, out_dir: str |
 
     ``limit`` keeps ``limit`` training cases spread evenly over the list (for quick checks); the card states the count used.
     """
-    from medai.evaluate import save_plots, threshold_for_sensitivity
     from medai.imaging.cohorts import load_cohort, prepare_cases
-    from medai.imaging.evaluate import evaluate_imaging, write_imaging_report
-    from medai.imaging.package import export_files
     from medai.imaging.tasks import get_task
-    from medai.imaging.train import RECIPES, SCREENING_SENSITIVITY, build_card, saliency_examples, validation_groups
-    from medai.models import save_package
+    from medai.imaging.train import RECIPES, package_trained
 
     task = get_task(task_name)
     recipe = RECIPES[task.name]
@@ -150,28 +145,8 @@ def train_imaging_on_ray(task_name: str, root: str | Path | None, out_dir: str |
     model = RayImageClassifier(task.name, workers=workers, epochs=epochs or recipe.epochs, batch_size=recipe.batch_size,
                                learning_rate=recipe.learning_rate, widths=recipe.widths, log=log)
     model.fit(X, y, X_val, y_val).calibrate(X_val, y_val)
-    proba = model.predict_proba(X_val)
-    positive = np.isin(y_val, task.positive_classes).astype(int)
-    score = model.positive_probability(proba)
-    threshold = float(threshold_for_sensitivity(positive, score, SCREENING_SENSITIVITY))
-    evaluation = evaluate_imaging(task, y_val, proba, threshold, validation_groups(cohort), n_boot=n_boot)
-    examples = saliency_examples(model, X_val, score)
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = save_plots(tmp, positive, score, metrics=evaluation.binary.metrics, threshold=threshold)
-        files: dict[str, bytes] = export_files(model, threshold)
-        files.update({f"plots/{p.name}": p.read_bytes() for p in paths.values()})
-        plots = [{"title": k.upper() if k in ("roc", "pr") else k.capitalize(), "file": f"plots/{p.name}"}
-                 for k, p in paths.items()]
-        for i, (caption, png) in enumerate(examples):
-            files[f"plots/saliency_{i}.png"] = png
-            plots.append({"title": f"Grad-CAM: {caption}", "file": f"plots/saliency_{i}.png"})
-        files["validation_report.json"] = json.dumps({**evaluation.to_dict(), "history": model.history_,
-                                                      "training": {"engine": "ray-train", "workers": workers}}).encode()
-        card = build_card(task, cohort, evaluation, threshold, plots, model.epochs)
-        package = save_package(out_dir, card, files)
-    write_imaging_report(Path(out_dir).parent / f"{task.name}-report", evaluation, y_val, proba, examples)
-    log(f"package written to {package.path}")
-    return package.path
+    return package_trained(task, cohort, model, X_val, y_val, out_dir, n_boot=n_boot, log=log,
+                           training={"engine": "ray-train", "workers": workers})
 
 
 def train_sepsis_on_ray(root: str | Path | None, out_dir: str | Path, workers: int = 2, address: str | None = None,

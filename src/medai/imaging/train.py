@@ -131,8 +131,6 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
     ``threads`` is the number of PyTorch threads; use 1 on a machine busy with other work, where
     oversubscribed threads slow training far more than they help.
     """
-    from medai.evaluate import save_plots, threshold_for_sensitivity
-
     task = get_task(task_name)
     recipe = RECIPES[task.name]
     cohort = load_cohort(task.name, root)
@@ -142,6 +140,18 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
     model = ImageClassifier(task.name, epochs=epochs or recipe.epochs, batch_size=recipe.batch_size,
                             learning_rate=recipe.learning_rate, widths=recipe.widths, threads=threads, log=log)
     model.fit(X, y, X_val, y_val).calibrate(X_val, y_val)
+    return package_trained(task, cohort, model, X_val, y_val, out_dir, n_boot=n_boot, log=log)
+
+
+def package_trained(task: ImagingTask, cohort: Cohort, model, X_val: np.ndarray, y_val: np.ndarray,
+                    out_dir: str | Path, n_boot: int = 500, log: Callable[[str], None] = print,
+                    training: dict | None = None) -> Path:
+    """Threshold, evaluate (bootstrap CIs, subgroups), explain and package a fitted, calibrated classifier.
+
+    Shared by single-process and distributed training so both write the same card, plots and report;
+    ``training`` (e.g. the engine and worker count) is recorded in the validation report."""
+    from medai.evaluate import save_plots, threshold_for_sensitivity
+
     proba = model.predict_proba(X_val)
     positive = np.isin(y_val, task.positive_classes).astype(int)
     score = model.positive_probability(proba)
@@ -159,7 +169,8 @@ def train_and_package(task_name: str, root: str | Path | None, out_dir: str | Pa
         for i, (caption, png) in enumerate(examples):
             files[f"plots/saliency_{i}.png"] = png
             plots.append({"title": f"Grad-CAM: {caption}", "file": f"plots/saliency_{i}.png"})
-        files["validation_report.json"] = json.dumps({**evaluation.to_dict(), "history": model.history_}).encode()
+        report = {**evaluation.to_dict(), "history": model.history_, **({"training": training} if training else {})}
+        files["validation_report.json"] = json.dumps(report).encode()
         card = build_card(task, cohort, evaluation, threshold, plots, model.epochs)
         package = save_package(out_dir, card, files)
     write_imaging_report(Path(out_dir).parent / f"{task.name}-report", evaluation, y_val, proba, examples)

@@ -29,7 +29,7 @@ from typing import Literal, TypeVar
 
 from pydantic import Field, model_validator
 
-from medai.treatment.knowledge import Citation, KnowledgeFile, Strict, parse_knowledge
+from medai.core.knowledge import Citation, KnowledgeFile, Strict, parse_knowledge
 
 RULES_FILE = "knowledge/notes/context_rules.yaml"
 Schema = TypeVar("Schema", bound=KnowledgeFile)

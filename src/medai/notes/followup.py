@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from medai.notes.context import assert_in_sentence, read_rules
 from medai.notes.sentences import split_spans
-from medai.treatment.knowledge import Citation, KnowledgeFile, Strict
+from medai.core.knowledge import Citation, KnowledgeFile, Strict
 
 RULES_FILE = "knowledge/notes/followup_patterns.yaml"
 Kind = Literal["recommendation", "appointment", "pending", "return_precaution", "planned"]

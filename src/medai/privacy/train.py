@@ -5,7 +5,7 @@ patient-grouped cross-validation inside train (never on dev), the tagger is fitt
 train, and the card reports dev figures (with bootstrap CIs over notes) next to the
 cross-validation figures. Dev notes never reach ``fit``.
 
-    MEDAI_DATA_DIR=../shared/data OMP_NUM_THREADS=1 python -m medai.privacy.train --out DIR
+    MEDAI_DATA_DIR=/path/to/datasets OMP_NUM_THREADS=1 python -m medai.privacy.train --out DIR
 """
 
 from __future__ import annotations

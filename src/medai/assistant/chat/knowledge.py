@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from medai.treatment.knowledge import Citation, Strict, parse_knowledge
+from medai.core.knowledge import Citation, Strict, parse_knowledge
 
 FOLDER = "knowledge/assistant/chat"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from medai.treatment.knowledge import Citation, parse_knowledge
+from medai.core.knowledge import Citation, parse_knowledge
 
 FILE = "knowledge/assistant/sig_abbreviations.yaml"
 EVENT_CODES = {"MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early", "AFT.late", "EVE", "EVE.early", "EVE.late",

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from medai.treatment.knowledge import Citation, KnowledgeError, Strict, parse_knowledge
+from medai.core.knowledge import Citation, KnowledgeError, Strict, parse_knowledge
 
 __all__ = ["Citation", "KnowledgeError", "Strict", "load_assistant_knowledge"]
 FOLDER = "knowledge/assistant"

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from medai.datasets.diabetes130 import DIAGNOSIS_COLUMNS, Diabetes130Table
 from medai.explain.types import Explanation, FeatureContribution
-from medai.treatment.knowledge import Citation, Strict, parse_knowledge
+from medai.core.knowledge import Citation, Strict, parse_knowledge
 
 FOLDER = "knowledge/readmission"
 

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from medai.datasets import diabetes130
 from medai.datasets.diabetes130 import Diabetes130Table
-from medai.treatment.knowledge import Citation, Strict, parse_knowledge
+from medai.core.knowledge import Citation, Strict, parse_knowledge
 
 SPLIT_SEED = "medai-readmission-731"
 INNER_SEED = "medai-readmission-es"
